@@ -1,0 +1,13 @@
+//! Kestrel's domain model: the types every other crate speaks.
+//!
+//! Owns exact fixed-point money ([`money`]), instruments and their exchange rules
+//! ([`instrument`]), orders and their state machine ([`order`]), fills and trades, positions and
+//! balances ([`position`]), the L2 order book and its sequence sync ([`book`]), and the
+//! configuration schema ([`config`]).
+//!
+//! It must not do I/O beyond reading a config file, spawn tasks, or read the system clock:
+//! times arrive as arguments, so the same code runs live, in the simulator and in backtests.
+
+pub mod money;
+
+pub use money::{Money, MoneyError, Price, Qty, Rate, RoundingMode};
