@@ -8,6 +8,8 @@
 //! It must not do I/O beyond reading a config file, spawn tasks, or read the system clock:
 //! times arrive as arguments, so the same code runs live, in the simulator and in backtests.
 
+pub mod book;
+pub mod config;
 pub mod money;
 
 pub use money::{Money, MoneyError, Price, Qty, Rate, RoundingMode};

@@ -1,0 +1,1 @@
+//! The L2 order book and Binance depth-stream sequencing. (Being written.)

@@ -1,0 +1,1 @@
+//! Kestrel's configuration schema, loading and validation. (Being written.)
