@@ -139,7 +139,7 @@ pub(crate) fn write_scaled(f: &mut fmt::Formatter<'_>, raw: i128, decimals: u32)
     let mut frac = magnitude % unit;
     let mut frac_len = kept;
     if f.precision().is_none() {
-        while frac_len > 0 && frac % 10 == 0 {
+        while frac_len > 0 && frac.is_multiple_of(10) {
             frac /= 10;
             frac_len -= 1;
         }
