@@ -100,6 +100,69 @@ pub(crate) fn parse_scaled(
     Ok(if negative { -signed } else { signed })
 }
 
+/// Parses `text` into an 8-decimal raw `i64` (`value × 10⁸`): the hot-path twin of
+/// [`parse_scaled`] for [`super::Price`], [`super::Qty`] and [`super::Rate`], accumulating in
+/// `u64` without per-digit overflow checks (a bounded digit count makes overflow impossible).
+/// Accepts and rejects exactly what [`parse_scaled`] does; on any doubt it defers to it so the
+/// error message is the same.
+pub(crate) fn parse_fixed8(text: &str, type_name: &'static str) -> Result<i64, MoneyError> {
+    const MAX_INT_DIGITS: u32 = 11; // i64::MAX / 10⁸ ≈ 9.2 × 10¹⁰
+    let bytes = text.as_bytes();
+    let (negative, start) = match bytes.first() {
+        Some(b'-') => (true, 1),
+        Some(b'+') => (false, 1),
+        _ => (false, 0),
+    };
+    let mut int_value: u64 = 0;
+    let mut int_digits = 0u32;
+    let mut significant = 0u32;
+    let mut i = start;
+    while let Some(&byte) = bytes.get(i) {
+        let digit = byte.wrapping_sub(b'0');
+        if digit > 9 {
+            break;
+        }
+        int_value = int_value * 10 + u64::from(digit);
+        int_digits += 1;
+        significant += u32::from(int_value != 0);
+        if significant > MAX_INT_DIGITS {
+            return slow(text, type_name);
+        }
+        i += 1;
+    }
+    let mut frac_value: u64 = 0;
+    let mut frac_digits = 0u32;
+    if bytes.get(i) == Some(&b'.') {
+        i += 1;
+        let frac_start = i;
+        while let Some(&byte) = bytes.get(i) {
+            let digit = byte.wrapping_sub(b'0');
+            if digit > 9 || frac_digits == 8 {
+                break;
+            }
+            frac_value = frac_value * 10 + u64::from(digit);
+            frac_digits += 1;
+            i += 1;
+        }
+        if i == frac_start {
+            return slow(text, type_name);
+        }
+    }
+    if int_digits == 0 || i != bytes.len() {
+        return slow(text, type_name);
+    }
+    let magnitude = int_value * 100_000_000 + frac_value * POW10[(8 - frac_digits) as usize] as u64;
+    let Ok(signed) = i64::try_from(magnitude) else { return slow(text, type_name) };
+    Ok(if negative { -signed } else { signed })
+}
+
+/// The general parser, for inputs the fast path does not settle (and for their errors).
+#[cold]
+fn slow(text: &str, type_name: &'static str) -> Result<i64, MoneyError> {
+    // parse_scaled bounds the magnitude by i64::MAX, so the cast cannot wrap.
+    parse_scaled(text, 8, i64::MAX as u128, type_name).map(|raw| raw as i64)
+}
+
 fn too_many_decimals(decimals: u32) -> &'static str {
     match decimals {
         8 => "more than 8 decimal places",

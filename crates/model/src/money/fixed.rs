@@ -6,7 +6,7 @@ use std::str::FromStr;
 use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::decimal::{POW10, parse_scaled, write_scaled};
+use super::decimal::{POW10, parse_fixed8, write_scaled};
 use super::money_value::{Money, RoundingMode};
 use super::{FIXED_DECIMALS, FIXED_ONE, MoneyError};
 
@@ -57,9 +57,7 @@ macro_rules! fixed_i64 {
             /// [`MoneyError::Parse`] for malformed text or more than eight significant
             /// decimals; [`MoneyError::OutOfRange`] when the magnitude is too large.
             pub fn parse(text: &str) -> Result<Self, MoneyError> {
-                let raw = parse_scaled(text, FIXED_DECIMALS, i64::MAX as u128, $label)?;
-                // parse_scaled bounded the magnitude by i64::MAX.
-                Ok(Self(raw as i64))
+                parse_fixed8(text, $label).map(Self)
             }
 
             /// Whether the value is exactly zero.

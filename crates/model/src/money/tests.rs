@@ -1,6 +1,7 @@
 use proptest::prelude::*;
 
 use super::*;
+use super::decimal;
 
 fn price(text: &str) -> Price {
     Price::parse(text).unwrap()
@@ -255,5 +256,16 @@ proptest! {
         prop_assert!(up.raw() - down.raw() <= step.raw());
         prop_assert!(near == down || near == up);
         prop_assert!((near.raw() - raw).abs() * 2 <= step.raw());
+    }
+}
+
+proptest! {
+    /// The hot-path parser and the general one accept the same texts with the same values and
+    /// reject the same texts with the same errors.
+    #[test]
+    fn fast_parser_agrees_with_the_general_one(text in "[-+]?[0-9]{0,13}(\\.[0-9]{0,11})?[0-9eE.]?") {
+        let fast = decimal::parse_fixed8(&text, "price");
+        let general = decimal::parse_scaled(&text, 8, i64::MAX as u128, "price").map(|raw| raw as i64);
+        prop_assert_eq!(fast, general);
     }
 }
