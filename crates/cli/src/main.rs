@@ -1,1 +1,54 @@
-fn main() {}
+//! `kestrel`: the one binary that runs and inspects every part of Kestrel.
+//!
+//! Each subcommand lives in its own module under `commands`; this file only parses arguments,
+//! sets up logging and metrics, and maps outcomes to exit codes (0 success, 1 failure,
+//! 2 invalid configuration or usage).
+
+mod commands;
+mod telemetry;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Kestrel: a low-latency crypto futures trading system.
+#[derive(Debug, Parser)]
+#[command(name = "kestrel", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    /// The config file (TOML). Without one, defaults plus `KESTREL_<SECTION>__<KEY>`
+    /// environment overrides are used.
+    #[arg(
+        long,
+        short = 'c',
+        global = true,
+        env = "KESTREL_CONFIG",
+        value_name = "FILE"
+    )]
+    config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check or print the configuration.
+    #[command(subcommand)]
+    Config(commands::config::ConfigCommand),
+    /// List every metric Kestrel exports (name, kind, labels, help).
+    Metrics,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // Installed first so that every component records into one registry.
+    if let Err(error) = telemetry::install_metrics() {
+        eprintln!("error: {error:#}");
+        return ExitCode::FAILURE;
+    }
+    match cli.command {
+        Command::Config(command) => commands::config::run(command, cli.config.as_deref()),
+        Command::Metrics => commands::metrics::run(),
+    }
+}

@@ -8,8 +8,11 @@
 use std::io::IsTerminal;
 
 use anyhow::{Context, Result};
+use kestrel_model::config::{LogConfig, LogFormat};
 use kestrel_model::telemetry::{CATALOGUE, MetricKind};
-use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
+use metrics_exporter_prometheus::{
+    Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
+};
 use tracing_subscriber::EnvFilter;
 
 /// How log lines are written.
@@ -22,11 +25,24 @@ pub enum LogStyle {
 }
 
 impl LogStyle {
-    /// JSON unless stderr is a terminal.
+    /// The style the config asks for; `auto` is JSON unless stderr is a terminal.
     #[must_use]
-    pub fn detect() -> Self {
-        if std::io::stderr().is_terminal() { Self::Pretty } else { Self::Json }
+    pub fn from_config(format: LogFormat) -> Self {
+        match format {
+            LogFormat::Json => Self::Json,
+            LogFormat::Pretty => Self::Pretty,
+            LogFormat::Auto if std::io::stderr().is_terminal() => Self::Pretty,
+            LogFormat::Auto => Self::Json,
+        }
     }
+}
+
+/// Installs logging as the config's `[log]` section says.
+///
+/// # Errors
+/// As [`init_logging`].
+pub fn init_from_config(log: &LogConfig) -> Result<()> {
+    init_logging(LogStyle::from_config(log.format), &log.level)
 }
 
 /// Installs the global `tracing` subscriber. `RUST_LOG`, when set, overrides `level`.
@@ -35,9 +51,15 @@ impl LogStyle {
 /// When `level` is not a valid filter directive or a subscriber is already installed.
 pub fn init_logging(style: LogStyle, level: &str) -> Result<()> {
     let filter = log_filter(level, std::env::var("RUST_LOG").ok())?;
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     let installed = match style {
-        LogStyle::Json => builder.json().flatten_event(true).with_current_span(false).try_init(),
+        LogStyle::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .try_init(),
         LogStyle::Pretty => builder.compact().try_init(),
     };
     installed.map_err(|e| anyhow::anyhow!("cannot install the log subscriber: {e}"))
@@ -58,8 +80,12 @@ fn log_filter(level: &str, rust_log: Option<String>) -> Result<EnvFilter> {
 /// # Errors
 /// When a bucket list is rejected by the exporter.
 pub fn build_recorder() -> Result<PrometheusRecorder> {
-    const MICROS: &[f64] = &[1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1e3, 2e3, 5e3, 1e4];
-    const MILLIS: &[f64] = &[0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 1e3, 5e3];
+    const MICROS: &[f64] = &[
+        1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1e3, 2e3, 5e3, 1e4,
+    ];
+    const MILLIS: &[f64] = &[
+        0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 1e3, 5e3,
+    ];
     let recorder = PrometheusBuilder::new()
         .set_buckets_for_metric(Matcher::Suffix("_microseconds".into()), MICROS)?
         .set_buckets_for_metric(Matcher::Suffix("_milliseconds".into()), MILLIS)?
@@ -75,7 +101,8 @@ pub fn build_recorder() -> Result<PrometheusRecorder> {
 pub fn install_metrics() -> Result<PrometheusHandle> {
     let recorder = build_recorder()?;
     let handle = recorder.handle();
-    metrics::set_global_recorder(recorder).map_err(|e| anyhow::anyhow!("cannot install the metrics recorder: {e}"))?;
+    metrics::set_global_recorder(recorder)
+        .map_err(|e| anyhow::anyhow!("cannot install the metrics recorder: {e}"))?;
     describe_catalogue();
     Ok(handle)
 }
@@ -105,24 +132,55 @@ mod tests {
             describe_catalogue();
             metrics::counter!(names::MESSAGES_RECEIVED_TOTAL, "symbol" => "BTCUSDT", "type" => "depth").increment(3);
             metrics::gauge!(names::CIRCUIT_BREAKER_STATE, "service" => "binance_rest").set(2.0);
-            metrics::histogram!(names::PROCESSING_LATENCY_MICROSECONDS, "symbol" => "BTCUSDT").record(7.0);
+            metrics::histogram!(names::PROCESSING_LATENCY_MICROSECONDS, "symbol" => "BTCUSDT")
+                .record(7.0);
         });
         let text = handle.render();
-        assert!(text.contains("# HELP messages_received_total Market-data messages received, by message type."), "{text}");
-        assert!(text.contains("# TYPE messages_received_total counter"), "{text}");
-        assert!(text.contains("messages_received_total{symbol=\"BTCUSDT\",type=\"depth\"} 3"), "{text}");
-        assert!(text.contains("circuit_breaker_state{service=\"binance_rest\"} 2"), "{text}");
-        assert!(text.contains("# TYPE processing_latency_microseconds histogram"), "{text}");
-        assert!(text.contains("processing_latency_microseconds_bucket{symbol=\"BTCUSDT\",le=\"10\"} 1"), "{text}");
-        assert!(text.contains("processing_latency_microseconds_bucket{symbol=\"BTCUSDT\",le=\"5\"} 0"), "{text}");
+        assert!(
+            text.contains(
+                "# HELP messages_received_total Market-data messages received, by message type."
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("# TYPE messages_received_total counter"),
+            "{text}"
+        );
+        assert!(
+            text.contains("messages_received_total{symbol=\"BTCUSDT\",type=\"depth\"} 3"),
+            "{text}"
+        );
+        assert!(
+            text.contains("circuit_breaker_state{service=\"binance_rest\"} 2"),
+            "{text}"
+        );
+        assert!(
+            text.contains("# TYPE processing_latency_microseconds histogram"),
+            "{text}"
+        );
+        assert!(
+            text.contains("processing_latency_microseconds_bucket{symbol=\"BTCUSDT\",le=\"10\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("processing_latency_microseconds_bucket{symbol=\"BTCUSDT\",le=\"5\"} 0"),
+            "{text}"
+        );
     }
 
     #[test]
     fn bad_log_level_names_the_key() {
         let err = log_filter("loud=??", None).unwrap_err().to_string();
         assert!(err.starts_with("log.level:"), "{err}");
-        let err = log_filter("info", Some("=[".into())).unwrap_err().to_string();
+        let err = log_filter("info", Some("=[".into()))
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("RUST_LOG:"), "{err}");
-        assert_eq!(log_filter("debug", Some(String::new())).unwrap().to_string(), "debug");
+        assert_eq!(
+            log_filter("debug", Some(String::new()))
+                .unwrap()
+                .to_string(),
+            "debug"
+        );
     }
 }

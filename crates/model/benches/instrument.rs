@@ -7,7 +7,9 @@ use kestrel_model::instrument::{OrderCheck, binance_usdm};
 use kestrel_model::{Price, Qty, Side};
 
 fn validate(c: &mut Criterion) {
-    let Some(btc) = binance_usdm("BTCUSDT") else { return };
+    let Some(btc) = binance_usdm("BTCUSDT") else {
+        return;
+    };
     let order = OrderCheck {
         side: Side::Buy,
         is_market: false,
@@ -23,7 +25,10 @@ fn validate(c: &mut Criterion) {
     c.bench_function("instrument/validate limit order (all rules pass)", |b| {
         b.iter(|| btc.validate(black_box(&order)))
     });
-    let off_tick = OrderCheck { price: Price::parse("61800.25").ok(), ..order };
+    let off_tick = OrderCheck {
+        price: Price::parse("61800.25").ok(),
+        ..order
+    };
     c.bench_function("instrument/validate limit order (tick rule fails)", |b| {
         b.iter(|| btc.validate(black_box(&off_tick)))
     });

@@ -10,6 +10,15 @@
 
 pub mod book;
 pub mod config;
+pub mod instrument;
 pub mod money;
+pub mod order;
+pub mod position;
+pub mod telemetry;
+pub mod trade;
 
+pub use instrument::Instrument;
 pub use money::{Money, MoneyError, Price, Qty, Rate, RoundingMode};
+pub use order::{Fill, Order, OrderRequest, OrderStatus, Side};
+pub use position::{Balance, Position, PositionMode};
+pub use trade::Trade;

@@ -109,19 +109,41 @@ mod tests {
         let mut seen = std::collections::BTreeSet::new();
         for spec in CATALOGUE {
             assert!(seen.insert(spec.name), "duplicate metric {}", spec.name);
-            let legal = spec.name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
-            assert!(legal && !spec.name.starts_with(|c: char| c.is_ascii_digit()), "{}", spec.name);
+            let legal = spec
+                .name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+            assert!(
+                legal && !spec.name.starts_with(|c: char| c.is_ascii_digit()),
+                "{}",
+                spec.name
+            );
             if spec.kind == MetricKind::Counter {
-                assert!(spec.name.ends_with("_total") || spec.name == names::SIGNALS_REJECTED_BY_RISK, "{}", spec.name);
+                assert!(
+                    spec.name.ends_with("_total") || spec.name == names::SIGNALS_REJECTED_BY_RISK,
+                    "{}",
+                    spec.name
+                );
             }
         }
     }
 
     #[test]
     fn seed_metric_names_are_all_present() {
-        for name in ["websocket_connected", "processing_latency_microseconds", "order_requests_total", "circuit_breaker_state", "signals_rejected_by_risk", "margin_ratio", "broadcast_latency_milliseconds"] {
+        for name in [
+            "websocket_connected",
+            "processing_latency_microseconds",
+            "order_requests_total",
+            "circuit_breaker_state",
+            "signals_rejected_by_risk",
+            "margin_ratio",
+            "broadcast_latency_milliseconds",
+        ] {
             assert!(spec(name).is_some(), "{name} missing");
         }
-        assert_eq!(spec(names::ERRORS_TOTAL).map(|s| s.labels), Some(&["symbol", "type"][..]));
+        assert_eq!(
+            spec(names::ERRORS_TOTAL).map(|s| s.labels),
+            Some(&["symbol", "type"][..])
+        );
     }
 }

@@ -43,7 +43,11 @@ impl Trade {
     /// The side of the aggressor: a buyer-is-maker trade was a sell taking the bid.
     #[must_use]
     pub const fn aggressor_side(&self) -> Side {
-        if self.buyer_is_maker { Side::Sell } else { Side::Buy }
+        if self.buyer_is_maker {
+            Side::Sell
+        } else {
+            Side::Buy
+        }
     }
 
     /// The exact quote notional.

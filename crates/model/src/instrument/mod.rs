@@ -109,7 +109,11 @@ impl Instrument {
     /// The lot rules for an order of this kind: market-type orders use `MARKET_LOT_SIZE`.
     #[must_use]
     pub const fn lot_for(&self, is_market: bool) -> &LotSize {
-        if is_market { &self.market_lot_size } else { &self.lot_size }
+        if is_market {
+            &self.market_lot_size
+        } else {
+            &self.lot_size
+        }
     }
 
     /// Rounds a price onto the tick grid in the direction `mode` gives
@@ -123,7 +127,10 @@ impl Instrument {
         let below = rounded < f.min_price || !rounded.is_positive();
         let above = f.max_price.is_positive() && rounded > f.max_price;
         if below || above {
-            return Err(RoundingError::OutOfBounds { field: "price", value: rounded.to_string() });
+            return Err(RoundingError::OutOfBounds {
+                field: "price",
+                value: rounded.to_string(),
+            });
         }
         Ok(rounded)
     }
@@ -152,7 +159,10 @@ impl Instrument {
         let below = rounded < lot.min_qty || !rounded.is_positive();
         let above = lot.max_qty.is_positive() && rounded > lot.max_qty;
         if below || above {
-            return Err(RoundingError::OutOfBounds { field: "quantity", value: rounded.to_string() });
+            return Err(RoundingError::OutOfBounds {
+                field: "quantity",
+                value: rounded.to_string(),
+            });
         }
         Ok(rounded)
     }

@@ -12,9 +12,30 @@ pub const PRESET_SYMBOLS: [&str; 3] = ["BTCUSDT", "ETHUSDT", "SOLUSDT"];
 #[must_use]
 pub fn binance_usdm(symbol: &str) -> Option<Instrument> {
     match symbol {
-        "BTCUSDT" => Some(perpetual(symbol, "BTC", (2, 3), ("261.10", "809484", "0.10"), ("0.001", "1000", "120", "0.001"), "100")),
-        "ETHUSDT" => Some(perpetual(symbol, "ETH", (2, 3), ("39.86", "306177", "0.01"), ("0.001", "10000", "2000", "0.001"), "20")),
-        "SOLUSDT" => Some(perpetual(symbol, "SOL", (4, 0), ("0.4200", "6857", "0.0100"), ("1", "1000000", "5000", "1"), "5")),
+        "BTCUSDT" => Some(perpetual(
+            symbol,
+            "BTC",
+            (2, 3),
+            ("261.10", "809484", "0.10"),
+            ("0.001", "1000", "120", "0.001"),
+            "100",
+        )),
+        "ETHUSDT" => Some(perpetual(
+            symbol,
+            "ETH",
+            (2, 3),
+            ("39.86", "306177", "0.01"),
+            ("0.001", "10000", "2000", "0.001"),
+            "20",
+        )),
+        "SOLUSDT" => Some(perpetual(
+            symbol,
+            "SOL",
+            (4, 0),
+            ("0.4200", "6857", "0.0100"),
+            ("1", "1000000", "5000", "1"),
+            "5",
+        )),
         _ => None,
     }
 }
@@ -38,9 +59,21 @@ fn perpetual(
         contract_type: ContractType::Perpetual,
         price_precision,
         quantity_precision,
-        price_filter: PriceFilter { min_price: price(min_price), max_price: price(max_price), tick_size: price(tick) },
-        lot_size: LotSize { min_qty: qty(min_qty), max_qty: qty(max_qty), step_size: qty(step) },
-        market_lot_size: LotSize { min_qty: qty(min_qty), max_qty: qty(max_market_qty), step_size: qty(step) },
+        price_filter: PriceFilter {
+            min_price: price(min_price),
+            max_price: price(max_price),
+            tick_size: price(tick),
+        },
+        lot_size: LotSize {
+            min_qty: qty(min_qty),
+            max_qty: qty(max_qty),
+            step_size: qty(step),
+        },
+        market_lot_size: LotSize {
+            min_qty: qty(min_qty),
+            max_qty: qty(max_market_qty),
+            step_size: qty(step),
+        },
         min_notional: Money::parse(min_notional).unwrap_or(Money::ZERO),
         percent_price: Some(PercentPrice {
             multiplier_up: Rate::from_raw(105_000_000),

@@ -62,7 +62,9 @@ impl Rule {
     #[must_use]
     pub const fn filter(self) -> &'static str {
         match self {
-            Self::PriceRequired | Self::MinPrice | Self::MaxPrice | Self::TickSize => "PRICE_FILTER",
+            Self::PriceRequired | Self::MinPrice | Self::MaxPrice | Self::TickSize => {
+                "PRICE_FILTER"
+            }
             Self::PricePrecision => "pricePrecision",
             Self::MinQty | Self::MaxQty | Self::StepSize => "LOT_SIZE",
             Self::QtyPrecision => "quantityPrecision",
@@ -135,7 +137,12 @@ impl fmt::Display for RuleViolation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (field, found, limit) = (self.field, self.found, self.limit);
         let what = match self.rule {
-            Rule::PriceRequired => return write!(f, "{field} is required for a limit-priced order (PRICE_FILTER)"),
+            Rule::PriceRequired => {
+                return write!(
+                    f,
+                    "{field} is required for a limit-priced order (PRICE_FILTER)"
+                );
+            }
             Rule::MinPrice => "is below the minimum",
             Rule::MaxPrice => "is above the maximum",
             Rule::TickSize => "is not a multiple of the tick size",
@@ -148,7 +155,12 @@ impl fmt::Display for RuleViolation {
             Rule::PercentPriceDown => "is below the allowed band around the mark price, limit",
             Rule::MaxOpenOrders => "already at the maximum of",
         };
-        write!(f, "{field} {found} {what} {limit} ({}: {})", self.rule.filter(), self.rule.code())
+        write!(
+            f,
+            "{field} {found} {what} {limit} ({}: {})",
+            self.rule.filter(),
+            self.rule.code()
+        )
     }
 }
 
@@ -182,7 +194,11 @@ pub struct OrderCheck {
 impl OrderCheck {
     /// The facts of `request`, with the market state the caller knows.
     #[must_use]
-    pub fn from_request(request: &OrderRequest, mark_price: Option<Price>, open_orders: u32) -> Self {
+    pub fn from_request(
+        request: &OrderRequest,
+        mark_price: Option<Price>,
+        open_orders: u32,
+    ) -> Self {
         Self {
             side: request.side,
             is_market: request.order_type.is_market(),
@@ -205,7 +221,12 @@ impl Instrument {
     /// The first [`RuleViolation`] found.
     pub fn validate(&self, order: &OrderCheck) -> Result<(), RuleViolation> {
         if order.needs_price && order.price.is_none() {
-            return Err(violation(Rule::PriceRequired, "price", RuleValue::None, RuleValue::None));
+            return Err(violation(
+                Rule::PriceRequired,
+                "price",
+                RuleValue::None,
+                RuleValue::None,
+            ));
         }
         if let Some(price) = order.price {
             self.check_price("price", price)?;
@@ -219,7 +240,10 @@ impl Instrument {
         self.check_notional(order)?;
         self.check_band(order)?;
         if order.open_orders >= self.max_open_orders && self.max_open_orders > 0 {
-            let (found, limit) = (RuleValue::Count(order.open_orders), RuleValue::Count(self.max_open_orders));
+            let (found, limit) = (
+                RuleValue::Count(order.open_orders),
+                RuleValue::Count(self.max_open_orders),
+            );
             return Err(violation(Rule::MaxOpenOrders, "open_orders", found, limit));
         }
         Ok(())
@@ -229,16 +253,36 @@ impl Instrument {
         let f = &self.price_filter;
         let found = RuleValue::Price(price);
         if !price.is_positive() || price < f.min_price {
-            return Err(violation(Rule::MinPrice, field, found, RuleValue::Price(f.min_price)));
+            return Err(violation(
+                Rule::MinPrice,
+                field,
+                found,
+                RuleValue::Price(f.min_price),
+            ));
         }
         if f.max_price.is_positive() && price > f.max_price {
-            return Err(violation(Rule::MaxPrice, field, found, RuleValue::Price(f.max_price)));
+            return Err(violation(
+                Rule::MaxPrice,
+                field,
+                found,
+                RuleValue::Price(f.max_price),
+            ));
         }
         if !price.is_on_step(f.tick_size, f.min_price) {
-            return Err(violation(Rule::TickSize, field, found, RuleValue::Price(f.tick_size)));
+            return Err(violation(
+                Rule::TickSize,
+                field,
+                found,
+                RuleValue::Price(f.tick_size),
+            ));
         }
         if !within_precision(price.raw(), self.price_precision) {
-            return Err(violation(Rule::PricePrecision, field, found, RuleValue::Count(self.price_precision)));
+            return Err(violation(
+                Rule::PricePrecision,
+                field,
+                found,
+                RuleValue::Count(self.price_precision),
+            ));
         }
         Ok(())
     }
@@ -246,16 +290,36 @@ impl Instrument {
     fn check_qty(&self, lot: &LotSize, qty: Qty) -> Result<(), RuleViolation> {
         let found = RuleValue::Qty(qty);
         if !qty.is_positive() || qty < lot.min_qty {
-            return Err(violation(Rule::MinQty, "quantity", found, RuleValue::Qty(lot.min_qty)));
+            return Err(violation(
+                Rule::MinQty,
+                "quantity",
+                found,
+                RuleValue::Qty(lot.min_qty),
+            ));
         }
         if lot.max_qty.is_positive() && qty > lot.max_qty {
-            return Err(violation(Rule::MaxQty, "quantity", found, RuleValue::Qty(lot.max_qty)));
+            return Err(violation(
+                Rule::MaxQty,
+                "quantity",
+                found,
+                RuleValue::Qty(lot.max_qty),
+            ));
         }
         if !qty.is_on_step(lot.step_size, lot.min_qty) {
-            return Err(violation(Rule::StepSize, "quantity", found, RuleValue::Qty(lot.step_size)));
+            return Err(violation(
+                Rule::StepSize,
+                "quantity",
+                found,
+                RuleValue::Qty(lot.step_size),
+            ));
         }
         if !within_precision(qty.raw(), self.quantity_precision) {
-            return Err(violation(Rule::QtyPrecision, "quantity", found, RuleValue::Count(self.quantity_precision)));
+            return Err(violation(
+                Rule::QtyPrecision,
+                "quantity",
+                found,
+                RuleValue::Count(self.quantity_precision),
+            ));
         }
         Ok(())
     }
@@ -265,22 +329,36 @@ impl Instrument {
             return Ok(());
         }
         // Binance values market orders at the mark price; without one there is nothing to check.
-        let reference = if order.is_market { order.mark_price } else { order.price };
-        let Some(price) = reference else { return Ok(()) };
+        let reference = if order.is_market {
+            order.mark_price
+        } else {
+            order.price
+        };
+        let Some(price) = reference else {
+            return Ok(());
+        };
         let notional = price.notional(order.quantity);
         if notional < self.min_notional {
-            return Err(violation(Rule::MinNotional, "notional", RuleValue::Money(notional), RuleValue::Money(self.min_notional)));
+            return Err(violation(
+                Rule::MinNotional,
+                "notional",
+                RuleValue::Money(notional),
+                RuleValue::Money(self.min_notional),
+            ));
         }
         Ok(())
     }
 
     fn check_band(&self, order: &OrderCheck) -> Result<(), RuleViolation> {
-        let (Some(band), Some(mark), Some(price)) = (self.percent_price, order.mark_price, order.price) else {
+        let (Some(band), Some(mark), Some(price)) =
+            (self.percent_price, order.mark_price, order.price)
+        else {
             return Ok(());
         };
         // Compare price × 10⁸ with mark × multiplier exactly, without rounding either side.
         let scaled_price = i128::from(price.raw()) * i128::from(FIXED_ONE);
-        let limit_of = |multiplier: crate::money::Rate| i128::from(mark.raw()) * i128::from(multiplier.raw());
+        let limit_of =
+            |multiplier: crate::money::Rate| i128::from(mark.raw()) * i128::from(multiplier.raw());
         let shown = |raw: i128| RuleValue::Money(Money::from_raw(raw));
         match order.side {
             Side::Buy if scaled_price > limit_of(band.multiplier_up) => Err(violation(
@@ -300,8 +378,18 @@ impl Instrument {
     }
 }
 
-const fn violation(rule: Rule, field: &'static str, found: RuleValue, limit: RuleValue) -> RuleViolation {
-    RuleViolation { rule, field, found, limit }
+const fn violation(
+    rule: Rule,
+    field: &'static str,
+    found: RuleValue,
+    limit: RuleValue,
+) -> RuleViolation {
+    RuleViolation {
+        rule,
+        field,
+        found,
+        limit,
+    }
 }
 
 /// Whether a raw 8-decimal value has at most `places` decimals.

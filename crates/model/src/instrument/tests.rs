@@ -49,7 +49,10 @@ fn presets_carry_every_filter() {
 
 #[test]
 fn valid_order_passes_every_rule() {
-    assert_eq!(btc().validate(&limit(Side::Buy, "60000.10", "0.002")), Ok(()));
+    assert_eq!(
+        btc().validate(&limit(Side::Buy, "60000.10", "0.002")),
+        Ok(())
+    );
 }
 
 #[test]
@@ -64,13 +67,25 @@ fn each_rule_is_named_when_broken() {
         (limit(Side::Buy, "60000", "0.0025"), Rule::StepSize),
         (limit(Side::Buy, "60000", "0.001"), Rule::MinNotional),
         (limit(Side::Buy, "63000.10", "0.002"), Rule::PercentPriceUp),
-        (limit(Side::Sell, "56999.90", "0.002"), Rule::PercentPriceDown),
-        (OrderCheck { open_orders: 200, ..limit(Side::Buy, "60000", "0.002") }, Rule::MaxOpenOrders),
+        (
+            limit(Side::Sell, "56999.90", "0.002"),
+            Rule::PercentPriceDown,
+        ),
+        (
+            OrderCheck {
+                open_orders: 200,
+                ..limit(Side::Buy, "60000", "0.002")
+            },
+            Rule::MaxOpenOrders,
+        ),
     ];
     for (order, rule) in cases {
         assert_eq!(rule_of(i.validate(&order)), Some(rule), "{order:?}");
     }
-    let missing = OrderCheck { price: None, ..limit(Side::Buy, "1", "1") };
+    let missing = OrderCheck {
+        price: None,
+        ..limit(Side::Buy, "1", "1")
+    };
     assert_eq!(rule_of(i.validate(&missing)), Some(Rule::PriceRequired));
 }
 
@@ -78,19 +93,41 @@ fn each_rule_is_named_when_broken() {
 fn precision_is_checked_separately_from_the_grid() {
     let mut i = btc();
     i.price_filter.tick_size = Price::ZERO;
-    assert_eq!(rule_of(i.validate(&limit(Side::Buy, "60000.123", "0.002"))), Some(Rule::PricePrecision));
+    assert_eq!(
+        rule_of(i.validate(&limit(Side::Buy, "60000.123", "0.002"))),
+        Some(Rule::PricePrecision)
+    );
     i.lot_size.step_size = Qty::ZERO;
-    assert_eq!(rule_of(i.validate(&limit(Side::Buy, "60000", "0.0021"))), Some(Rule::QtyPrecision));
+    assert_eq!(
+        rule_of(i.validate(&limit(Side::Buy, "60000", "0.0021"))),
+        Some(Rule::QtyPrecision)
+    );
 }
 
 #[test]
 fn violation_message_says_which_rule_and_why() {
-    let err = btc().validate(&limit(Side::Buy, "60000.15", "0.002")).unwrap_err();
-    assert_eq!(err.to_string(), "price 60000.15 is not a multiple of the tick size 0.1 (PRICE_FILTER: price_off_tick)");
-    let err = btc().validate(&limit(Side::Buy, "60000", "0.001")).unwrap_err();
-    assert_eq!(err.to_string(), "notional 60 is below the minimum notional 100 (MIN_NOTIONAL: notional_below_min)");
-    let err = btc().validate(&limit(Side::Buy, "63000.10", "0.002")).unwrap_err();
-    assert!(err.to_string().contains("above the allowed band around the mark price, limit 63000"), "{err}");
+    let err = btc()
+        .validate(&limit(Side::Buy, "60000.15", "0.002"))
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "price 60000.15 is not a multiple of the tick size 0.1 (PRICE_FILTER: price_off_tick)"
+    );
+    let err = btc()
+        .validate(&limit(Side::Buy, "60000", "0.001"))
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "notional 60 is below the minimum notional 100 (MIN_NOTIONAL: notional_below_min)"
+    );
+    let err = btc()
+        .validate(&limit(Side::Buy, "63000.10", "0.002"))
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("above the allowed band around the mark price, limit 63000"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -103,18 +140,40 @@ fn band_edges_are_inclusive_and_exact() {
 #[test]
 fn market_orders_use_market_lot_and_mark_notional() {
     let i = btc();
-    let market = OrderCheck { is_market: true, price: None, needs_price: false, ..limit(Side::Buy, "1", "121") };
-    assert_eq!(rule_of(i.validate(&market)), Some(Rule::MaxQty), "MARKET_LOT_SIZE max is 120");
-    let small = OrderCheck { quantity: q("0.001"), ..market };
-    assert_eq!(rule_of(i.validate(&small)), Some(Rule::MinNotional), "notional at mark 60000 is 60");
-    let unknown_mark = OrderCheck { mark_price: None, ..small };
+    let market = OrderCheck {
+        is_market: true,
+        price: None,
+        needs_price: false,
+        ..limit(Side::Buy, "1", "121")
+    };
+    assert_eq!(
+        rule_of(i.validate(&market)),
+        Some(Rule::MaxQty),
+        "MARKET_LOT_SIZE max is 120"
+    );
+    let small = OrderCheck {
+        quantity: q("0.001"),
+        ..market
+    };
+    assert_eq!(
+        rule_of(i.validate(&small)),
+        Some(Rule::MinNotional),
+        "notional at mark 60000 is 60"
+    );
+    let unknown_mark = OrderCheck {
+        mark_price: None,
+        ..small
+    };
     assert_eq!(i.validate(&unknown_mark), Ok(()));
 }
 
 #[test]
 fn reduce_only_and_close_position_are_exempt_from_min_notional() {
     let i = btc();
-    let reduce = OrderCheck { reduce_only: true, ..limit(Side::Sell, "60000", "0.001") };
+    let reduce = OrderCheck {
+        reduce_only: true,
+        ..limit(Side::Sell, "60000", "0.001")
+    };
     assert_eq!(i.validate(&reduce), Ok(()));
     let close = OrderCheck {
         close_position: true,
@@ -126,7 +185,10 @@ fn reduce_only_and_close_position_are_exempt_from_min_notional() {
         ..limit(Side::Sell, "1", "1")
     };
     assert_eq!(i.validate(&close), Ok(()));
-    let bad_stop = OrderCheck { stop_price: Some(p("59000.05")), ..close };
+    let bad_stop = OrderCheck {
+        stop_price: Some(p("59000.05")),
+        ..close
+    };
     let err = i.validate(&bad_stop).unwrap_err();
     assert_eq!((err.rule, err.field), (Rule::TickSize, "stop_price"));
 }
@@ -145,39 +207,74 @@ fn order_check_from_request_carries_the_request_facts() {
 #[test]
 fn rounding_follows_side_and_never_leaves_the_bounds() {
     let i = btc();
-    assert_eq!(i.round_price_for(Side::Buy, p("60000.19")).unwrap(), p("60000.1"));
-    assert_eq!(i.round_price_for(Side::Sell, p("60000.11")).unwrap(), p("60000.2"));
-    assert_eq!(i.round_price(p("60000.16"), RoundingMode::HalfEven).unwrap(), p("60000.2"));
-    assert_eq!(i.round_price(p("60000.14"), RoundingMode::HalfEven).unwrap(), p("60000.1"));
+    assert_eq!(
+        i.round_price_for(Side::Buy, p("60000.19")).unwrap(),
+        p("60000.1")
+    );
+    assert_eq!(
+        i.round_price_for(Side::Sell, p("60000.11")).unwrap(),
+        p("60000.2")
+    );
+    assert_eq!(
+        i.round_price(p("60000.16"), RoundingMode::HalfEven)
+            .unwrap(),
+        p("60000.2")
+    );
+    assert_eq!(
+        i.round_price(p("60000.14"), RoundingMode::HalfEven)
+            .unwrap(),
+        p("60000.1")
+    );
     assert_eq!(i.round_qty(q("0.0029"), false).unwrap(), q("0.002"));
-    assert!(i.round_qty(q("0.0009"), false).is_err(), "rounds to zero, below min qty");
-    assert!(i.round_qty(q("500"), true).is_err(), "above MARKET_LOT_SIZE max");
+    assert!(
+        i.round_qty(q("0.0009"), false).is_err(),
+        "rounds to zero, below min qty"
+    );
+    assert!(
+        i.round_qty(q("500"), true).is_err(),
+        "above MARKET_LOT_SIZE max"
+    );
     assert!(i.round_price_for(Side::Buy, p("261.15")).is_ok());
-    assert!(i.round_price_for(Side::Buy, p("261.05")).is_err(), "floors below min price");
+    assert!(
+        i.round_price_for(Side::Buy, p("261.05")).is_err(),
+        "floors below min price"
+    );
 }
 
 fn instrument_strategy() -> impl Strategy<Value = Instrument> {
-    (0u32..=8, 1i64..50, 0i64..1000, 0u32..=8, 1i64..50, 1i64..100).prop_map(
-        |(price_dp, tick_units, min_ticks, qty_dp, step_units, min_steps)| {
-            let unit = |dp: u32| 10i64.pow(8 - dp);
-            let tick = Price::from_raw(tick_units * unit(price_dp));
-            let step = Qty::from_raw(step_units * unit(qty_dp));
-            let mut i = btc();
-            i.price_precision = price_dp;
-            i.quantity_precision = qty_dp;
-            i.price_filter = PriceFilter {
-                min_price: Price::from_raw(tick.raw() * min_ticks.max(1)),
-                max_price: Price::from_raw(tick.raw() * 1_000_000),
-                tick_size: tick,
-            };
-            let lot = LotSize { min_qty: Qty::from_raw(step.raw() * min_steps), max_qty: Qty::from_raw(step.raw() * 100_000), step_size: step };
-            i.lot_size = lot;
-            i.market_lot_size = lot;
-            i.min_notional = Money::ZERO;
-            i.percent_price = None;
-            i
-        },
+    (
+        0u32..=8,
+        1i64..50,
+        0i64..1000,
+        0u32..=8,
+        1i64..50,
+        1i64..100,
     )
+        .prop_map(
+            |(price_dp, tick_units, min_ticks, qty_dp, step_units, min_steps)| {
+                let unit = |dp: u32| 10i64.pow(8 - dp);
+                let tick = Price::from_raw(tick_units * unit(price_dp));
+                let step = Qty::from_raw(step_units * unit(qty_dp));
+                let mut i = btc();
+                i.price_precision = price_dp;
+                i.quantity_precision = qty_dp;
+                i.price_filter = PriceFilter {
+                    min_price: Price::from_raw(tick.raw() * min_ticks.max(1)),
+                    max_price: Price::from_raw(tick.raw() * 1_000_000),
+                    tick_size: tick,
+                };
+                let lot = LotSize {
+                    min_qty: Qty::from_raw(step.raw() * min_steps),
+                    max_qty: Qty::from_raw(step.raw() * 100_000),
+                    step_size: step,
+                };
+                i.lot_size = lot;
+                i.market_lot_size = lot;
+                i.min_notional = Money::ZERO;
+                i.percent_price = None;
+                i
+            },
+        )
 }
 
 proptest! {

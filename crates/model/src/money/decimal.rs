@@ -152,7 +152,9 @@ pub(crate) fn parse_fixed8(text: &str, type_name: &'static str) -> Result<i64, M
         return slow(text, type_name);
     }
     let magnitude = int_value * 100_000_000 + frac_value * POW10[(8 - frac_digits) as usize] as u64;
-    let Ok(signed) = i64::try_from(magnitude) else { return slow(text, type_name) };
+    let Ok(signed) = i64::try_from(magnitude) else {
+        return slow(text, type_name);
+    };
     Ok(if negative { -signed } else { signed })
 }
 

@@ -1,7 +1,7 @@
 use proptest::prelude::*;
 
-use super::*;
 use super::decimal;
+use super::*;
 
 fn price(text: &str) -> Price {
     Price::parse(text).unwrap()

@@ -155,7 +155,9 @@ impl TimeInForce {
 }
 
 /// Which position an order acts on: `Both` in one-way mode, `Long`/`Short` in hedge mode.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize,
+)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum PositionSide {
     /// One-way mode: a single net position per symbol.
@@ -300,7 +302,12 @@ impl OrderRequest {
         match (kind.has_limit_price(), self.price) {
             (true, None) => return Err(missing(kind, "price")),
             (true, Some(p)) => positive("price", p.raw(), &p)?,
-            (false, Some(_)) => return Err(not_allowed("price", "market-type orders have no limit price")),
+            (false, Some(_)) => {
+                return Err(not_allowed(
+                    "price",
+                    "market-type orders have no limit price",
+                ));
+            }
             (false, None) => {}
         }
         if kind.has_limit_price() && self.time_in_force.is_none() {
@@ -309,7 +316,12 @@ impl OrderRequest {
         match (kind.needs_stop_price(), self.stop_price) {
             (true, None) => return Err(missing(kind, "stop_price")),
             (true, Some(p)) => positive("stop_price", p.raw(), &p)?,
-            (false, Some(_)) => return Err(not_allowed("stop_price", "only stop and take-profit orders trigger on a stop price")),
+            (false, Some(_)) => {
+                return Err(not_allowed(
+                    "stop_price",
+                    "only stop and take-profit orders trigger on a stop price",
+                ));
+            }
             (false, None) => {}
         }
         self.check_trailing()
@@ -319,24 +331,43 @@ impl OrderRequest {
         let trailing = self.order_type == OrderType::TrailingStopMarket;
         match (trailing, self.callback_rate) {
             (true, None) => Err(missing(self.order_type, "callback_rate")),
-            (true, Some(rate)) if rate < Rate::from_raw(10_000_000) || rate > Rate::from_raw(1_000_000_000) => {
-                Err(OrderRequestError::BadValue { field: "callback_rate", expected: "between 0.1 and 10 (percent)", found: rate.to_string() })
+            (true, Some(rate))
+                if rate < Rate::from_raw(10_000_000) || rate > Rate::from_raw(1_000_000_000) =>
+            {
+                Err(OrderRequestError::BadValue {
+                    field: "callback_rate",
+                    expected: "between 0.1 and 10 (percent)",
+                    found: rate.to_string(),
+                })
             }
-            (false, Some(_)) => Err(not_allowed("callback_rate", "only trailing stops have a callback rate")),
-            _ if !trailing && self.activation_price.is_some() => {
-                Err(not_allowed("activation_price", "only trailing stops have an activation price"))
-            }
+            (false, Some(_)) => Err(not_allowed(
+                "callback_rate",
+                "only trailing stops have a callback rate",
+            )),
+            _ if !trailing && self.activation_price.is_some() => Err(not_allowed(
+                "activation_price",
+                "only trailing stops have an activation price",
+            )),
             _ => Ok(()),
         }
     }
 
     fn check_quantity(&self) -> Result<(), OrderRequestError> {
         if self.close_position {
-            if !matches!(self.order_type, OrderType::StopMarket | OrderType::TakeProfitMarket) {
-                return Err(not_allowed("close_position", "only STOP_MARKET and TAKE_PROFIT_MARKET can close a position"));
+            if !matches!(
+                self.order_type,
+                OrderType::StopMarket | OrderType::TakeProfitMarket
+            ) {
+                return Err(not_allowed(
+                    "close_position",
+                    "only STOP_MARKET and TAKE_PROFIT_MARKET can close a position",
+                ));
             }
             if !self.quantity.is_zero() {
-                return Err(not_allowed("quantity", "close_position closes the whole position; send no quantity"));
+                return Err(not_allowed(
+                    "quantity",
+                    "close_position closes the whole position; send no quantity",
+                ));
             }
             return Ok(());
         }
@@ -345,13 +376,22 @@ impl OrderRequest {
 
     fn check_flags(&self) -> Result<(), OrderRequestError> {
         if self.reduce_only && self.close_position {
-            return Err(not_allowed("reduce_only", "cannot be combined with close_position"));
+            return Err(not_allowed(
+                "reduce_only",
+                "cannot be combined with close_position",
+            ));
         }
         if self.reduce_only && self.position_side != PositionSide::Both {
-            return Err(not_allowed("reduce_only", "hedge mode expresses reduction through side and position_side"));
+            return Err(not_allowed(
+                "reduce_only",
+                "hedge mode expresses reduction through side and position_side",
+            ));
         }
         if self.time_in_force.is_some() && !self.order_type.has_limit_price() {
-            return Err(not_allowed("time_in_force", "only orders with a limit price have a time in force"));
+            return Err(not_allowed(
+                "time_in_force",
+                "only orders with a limit price have a time in force",
+            ));
         }
         Ok(())
     }
@@ -365,11 +405,19 @@ fn not_allowed(field: &'static str, reason: &'static str) -> OrderRequestError {
     OrderRequestError::FieldNotAllowed { field, reason }
 }
 
-fn positive(field: &'static str, raw: i64, shown: &dyn std::fmt::Display) -> Result<(), OrderRequestError> {
+fn positive(
+    field: &'static str,
+    raw: i64,
+    shown: &dyn std::fmt::Display,
+) -> Result<(), OrderRequestError> {
     if raw > 0 {
         Ok(())
     } else {
-        Err(OrderRequestError::BadValue { field, expected: "greater than zero", found: shown.to_string() })
+        Err(OrderRequestError::BadValue {
+            field,
+            expected: "greater than zero",
+            found: shown.to_string(),
+        })
     }
 }
 
@@ -379,8 +427,14 @@ fn positive(field: &'static str, raw: i64, shown: &dyn std::fmt::Display) -> Res
 /// [`OrderRequestError::BadSymbol`].
 pub fn check_symbol(symbol: &str) -> Result<(), OrderRequestError> {
     let ok = (1..=32).contains(&symbol.len())
-        && symbol.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
-    if ok { Ok(()) } else { Err(OrderRequestError::BadSymbol(symbol.to_owned())) }
+        && symbol
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+    if ok {
+        Ok(())
+    } else {
+        Err(OrderRequestError::BadSymbol(symbol.to_owned()))
+    }
 }
 
 /// Checks a client order id against Binance's `^[\.A-Z\:/a-z0-9_-]{1,36}$`.
@@ -389,6 +443,12 @@ pub fn check_symbol(symbol: &str) -> Result<(), OrderRequestError> {
 /// [`OrderRequestError::BadClientOrderId`].
 pub fn check_client_order_id(id: &str) -> Result<(), OrderRequestError> {
     let ok = (1..=36).contains(&id.len())
-        && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b':' | b'/' | b'_' | b'-'));
-    if ok { Ok(()) } else { Err(OrderRequestError::BadClientOrderId(id.to_owned())) }
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b':' | b'/' | b'_' | b'-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(OrderRequestError::BadClientOrderId(id.to_owned()))
+    }
 }

@@ -45,13 +45,19 @@ impl OrderStatus {
     /// Whether no further change is possible (apart from a late fill on a cancelled order).
     #[must_use]
     pub const fn is_terminal(self) -> bool {
-        matches!(self, Self::Filled | Self::Canceled | Self::Rejected | Self::Expired)
+        matches!(
+            self,
+            Self::Filled | Self::Canceled | Self::Rejected | Self::Expired
+        )
     }
 
     /// Whether the order may still execute at the venue.
     #[must_use]
     pub const fn is_open(self) -> bool {
-        matches!(self, Self::PendingSubmit | Self::Submitted | Self::PartiallyFilled)
+        matches!(
+            self,
+            Self::PendingSubmit | Self::Submitted | Self::PartiallyFilled
+        )
     }
 }
 
@@ -108,7 +114,9 @@ pub enum OrderError {
         event: &'static str,
     },
     /// A fill would take the executed quantity past the order quantity.
-    #[error("order {client_order_id}: fill of {fill_qty} would overfill ({filled} of {quantity} already filled)")]
+    #[error(
+        "order {client_order_id}: fill of {fill_qty} would overfill ({filled} of {quantity} already filled)"
+    )]
     Overfill {
         /// The order's client id.
         client_order_id: String,
@@ -189,13 +197,19 @@ impl Order {
     /// The quantity still to fill.
     #[must_use]
     pub fn remaining_qty(&self) -> Qty {
-        self.request.quantity.try_sub(self.filled_qty).unwrap_or(Qty::ZERO).max(Qty::ZERO)
+        self.request
+            .quantity
+            .try_sub(self.filled_qty)
+            .unwrap_or(Qty::ZERO)
+            .max(Qty::ZERO)
     }
 
     /// The average fill price (rounded half to even at 10⁻⁸), if anything filled.
     #[must_use]
     pub fn average_price(&self) -> Option<Price> {
-        self.filled_notional.try_div_qty(self.filled_qty, RoundingMode::HalfEven).ok()
+        self.filled_notional
+            .try_div_qty(self.filled_qty, RoundingMode::HalfEven)
+            .ok()
     }
 
     /// Applies `event`, returning the new status.
@@ -209,19 +223,28 @@ impl Order {
         let next = match (&event, self.status) {
             (OrderEvent::Queue, S::New) => S::PendingSubmit,
             (OrderEvent::Send, S::PendingSubmit) => S::Submitted,
-            (OrderEvent::Accept { venue_order_id }, S::Submitted | S::PartiallyFilled | S::Filled) => {
+            (
+                OrderEvent::Accept { venue_order_id },
+                S::Submitted | S::PartiallyFilled | S::Filled,
+            ) => {
                 self.venue_order_id = Some(*venue_order_id);
                 self.status
             }
             (OrderEvent::Fill(fill), S::PendingSubmit | S::Submitted | S::PartiallyFilled) => {
                 self.record_fill(fill)?;
-                if self.remaining_qty().is_zero() { S::Filled } else { S::PartiallyFilled }
+                if self.remaining_qty().is_zero() {
+                    S::Filled
+                } else {
+                    S::PartiallyFilled
+                }
             }
             (OrderEvent::Fill(fill), S::Canceled | S::Expired) => {
                 self.record_fill(fill)?;
                 self.status
             }
-            (OrderEvent::Cancel, S::New | S::PendingSubmit | S::Submitted | S::PartiallyFilled) => S::Canceled,
+            (OrderEvent::Cancel, S::New | S::PendingSubmit | S::Submitted | S::PartiallyFilled) => {
+                S::Canceled
+            }
             (OrderEvent::Reject { reason }, S::New | S::PendingSubmit | S::Submitted) => {
                 self.reject_reason = Some(reason.clone());
                 S::Rejected
@@ -235,7 +258,10 @@ impl Order {
 
     fn record_fill(&mut self, fill: &Fill) -> Result<(), OrderError> {
         if self.trade_ids.contains(&fill.trade_id) {
-            return Err(OrderError::DuplicateFill { client_order_id: self.client_order_id.clone(), trade_id: fill.trade_id });
+            return Err(OrderError::DuplicateFill {
+                client_order_id: self.client_order_id.clone(),
+                trade_id: fill.trade_id,
+            });
         }
         if fill.side != self.request.side || fill.symbol != self.request.symbol {
             return Err(self.foreign("side or symbol differs from the order's"));
@@ -266,10 +292,17 @@ impl Order {
     }
 
     fn illegal(&self, event: &OrderEvent) -> OrderError {
-        OrderError::IllegalTransition { client_order_id: self.client_order_id.clone(), from: self.status, event: event.name() }
+        OrderError::IllegalTransition {
+            client_order_id: self.client_order_id.clone(),
+            from: self.status,
+            event: event.name(),
+        }
     }
 
     fn foreign(&self, reason: &'static str) -> OrderError {
-        OrderError::ForeignFill { client_order_id: self.client_order_id.clone(), reason }
+        OrderError::ForeignFill {
+            client_order_id: self.client_order_id.clone(),
+            reason,
+        }
     }
 }

@@ -49,7 +49,12 @@ impl Balance {
     /// A balance of `total` with nothing locked.
     #[must_use]
     pub fn new(asset: impl Into<String>, total: Money, timestamp_ms: u64) -> Self {
-        Self { asset: asset.into(), total, locked: Money::ZERO, timestamp_ms }
+        Self {
+            asset: asset.into(),
+            total,
+            locked: Money::ZERO,
+            timestamp_ms,
+        }
     }
 
     /// What can still be locked: total minus locked.
@@ -75,7 +80,11 @@ impl Balance {
     pub fn lock(&mut self, amount: Money, timestamp_ms: u64) -> Result<(), BalanceError> {
         let available = self.available();
         if amount.is_negative() || amount > available {
-            return Err(BalanceError::Insufficient { asset: self.asset.clone(), requested: amount, available });
+            return Err(BalanceError::Insufficient {
+                asset: self.asset.clone(),
+                requested: amount,
+                available,
+            });
         }
         self.locked = self.locked.try_add(amount)?;
         self.timestamp_ms = timestamp_ms;
@@ -88,7 +97,11 @@ impl Balance {
     /// [`BalanceError::BadRelease`] when `amount` is negative or more than is locked.
     pub fn release(&mut self, amount: Money, timestamp_ms: u64) -> Result<(), BalanceError> {
         if amount.is_negative() || amount > self.locked {
-            return Err(BalanceError::BadRelease { asset: self.asset.clone(), requested: amount, locked: self.locked });
+            return Err(BalanceError::BadRelease {
+                asset: self.asset.clone(),
+                requested: amount,
+                locked: self.locked,
+            });
         }
         self.locked = self.locked.try_sub(amount)?;
         self.timestamp_ms = timestamp_ms;

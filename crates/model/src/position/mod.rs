@@ -59,7 +59,9 @@ pub struct FillEffect {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PositionError {
     /// In hedge mode a leg cannot cross zero.
-    #[error("{symbol} {leg:?} leg holds {held}; a {side:?} of {qty} would take it past zero (hedge mode)")]
+    #[error(
+        "{symbol} {leg:?} leg holds {held}; a {side:?} of {qty} would take it past zero (hedge mode)"
+    )]
     HedgeLegCrossesZero {
         /// The symbol.
         symbol: String,
@@ -131,7 +133,9 @@ impl Position {
     /// The average entry price (cost basis / quantity, rounded half to even), if open.
     #[must_use]
     pub fn entry_price(&self) -> Option<Price> {
-        self.cost_basis.try_div_qty(self.qty, RoundingMode::HalfEven).ok()
+        self.cost_basis
+            .try_div_qty(self.qty, RoundingMode::HalfEven)
+            .ok()
     }
 
     /// Unrealized P&L at `mark`: `mark × qty − cost basis`.
@@ -169,7 +173,13 @@ impl Position {
     /// [`PositionError::HedgeLegCrossesZero`] when a hedge leg would change sign;
     /// [`PositionError::NotPositive`] for a non-positive price or quantity. On error the
     /// position is unchanged.
-    pub fn apply_fill(&mut self, side: Side, qty: Qty, price: Price, fee: Money) -> Result<FillEffect, PositionError> {
+    pub fn apply_fill(
+        &mut self,
+        side: Side,
+        qty: Qty,
+        price: Price,
+        fee: Money,
+    ) -> Result<FillEffect, PositionError> {
         self.check_fill(side, qty, price)?;
         let mut next = self.clone();
         let effect = next.apply_checked(side, qty, price)?;
@@ -179,7 +189,11 @@ impl Position {
     }
 
     fn check_fill(&self, side: Side, qty: Qty, price: Price) -> Result<(), PositionError> {
-        let not_positive = |field, value: String| PositionError::NotPositive { symbol: self.symbol.clone(), field, value };
+        let not_positive = |field, value: String| PositionError::NotPositive {
+            symbol: self.symbol.clone(),
+            field,
+            value,
+        };
         if !qty.is_positive() {
             return Err(not_positive("quantity", qty.to_string()));
         }
@@ -203,12 +217,21 @@ impl Position {
         Ok(())
     }
 
-    fn apply_checked(&mut self, side: Side, qty: Qty, price: Price) -> Result<FillEffect, PositionError> {
+    fn apply_checked(
+        &mut self,
+        side: Side,
+        qty: Qty,
+        price: Price,
+    ) -> Result<FillEffect, PositionError> {
         let delta = qty.try_mul_int(side.sign())?;
         let same_direction = self.qty.is_zero() || (self.qty.is_positive() == delta.is_positive());
         if same_direction {
             self.open(delta, price)?;
-            return Ok(FillEffect { closed: Qty::ZERO, opened: qty, realized_pnl: Money::ZERO });
+            return Ok(FillEffect {
+                closed: Qty::ZERO,
+                opened: qty,
+                realized_pnl: Money::ZERO,
+            });
         }
         let closed = qty.min(self.qty.abs());
         let realized = self.close(closed, price)?;
@@ -216,7 +239,11 @@ impl Position {
         if opened.is_positive() {
             self.open(opened.try_mul_int(side.sign())?, price)?;
         }
-        Ok(FillEffect { closed, opened, realized_pnl: realized })
+        Ok(FillEffect {
+            closed,
+            opened,
+            realized_pnl: realized,
+        })
     }
 
     fn open(&mut self, delta: Qty, price: Price) -> Result<(), MoneyError> {
@@ -227,11 +254,16 @@ impl Position {
 
     /// Closes `closed` (≤ |qty|) at `price`, returning the realized P&L.
     fn close(&mut self, closed: Qty, price: Price) -> Result<Money, MoneyError> {
-        let closed_signed = if self.qty.is_positive() { closed } else { closed.neg() };
+        let closed_signed = if self.qty.is_positive() {
+            closed
+        } else {
+            closed.neg()
+        };
         let removed = if closed == self.qty.abs() {
             self.cost_basis
         } else {
-            self.cost_basis.try_mul_div(closed_signed, self.qty, RoundingMode::HalfEven)?
+            self.cost_basis
+                .try_mul_div(closed_signed, self.qty, RoundingMode::HalfEven)?
         };
         let realized = price.notional(closed_signed).try_sub(removed)?;
         self.qty = self.qty.try_sub(closed_signed)?;

@@ -21,38 +21,68 @@ fn one_way() -> Position {
 #[test]
 fn increasing_averages_the_entry_price() {
     let mut pos = one_way();
-    pos.apply_fill(Side::Buy, q("1"), p("100"), m("0.04")).unwrap();
-    pos.apply_fill(Side::Buy, q("3"), p("104"), m("0.12")).unwrap();
+    pos.apply_fill(Side::Buy, q("1"), p("100"), m("0.04"))
+        .unwrap();
+    pos.apply_fill(Side::Buy, q("3"), p("104"), m("0.12"))
+        .unwrap();
     assert_eq!(pos.qty, q("4"));
     assert_eq!(pos.entry_price(), Some(p("103")));
     assert_eq!(pos.cost_basis, m("412"));
     assert_eq!(pos.fees, m("0.16"));
     assert_eq!(pos.direction(), Direction::Long);
     assert_eq!(pos.unrealized_pnl(p("105")).unwrap(), m("8"));
-    assert_eq!(pos.unrealized_pnl_percent(p("105")), Some(Rate::parse("1.94174757").unwrap()));
+    assert_eq!(
+        pos.unrealized_pnl_percent(p("105")),
+        Some(Rate::parse("1.94174757").unwrap())
+    );
 }
 
 #[test]
 fn reducing_realizes_against_the_average_entry() {
     let mut pos = one_way();
-    pos.apply_fill(Side::Buy, q("2"), p("100"), Money::ZERO).unwrap();
-    let effect = pos.apply_fill(Side::Sell, q("0.5"), p("110"), Money::ZERO).unwrap();
-    assert_eq!(effect, FillEffect { closed: q("0.5"), opened: Qty::ZERO, realized_pnl: m("5") });
+    pos.apply_fill(Side::Buy, q("2"), p("100"), Money::ZERO)
+        .unwrap();
+    let effect = pos
+        .apply_fill(Side::Sell, q("0.5"), p("110"), Money::ZERO)
+        .unwrap();
+    assert_eq!(
+        effect,
+        FillEffect {
+            closed: q("0.5"),
+            opened: Qty::ZERO,
+            realized_pnl: m("5")
+        }
+    );
     assert_eq!(pos.qty, q("1.5"));
     assert_eq!(pos.entry_price(), Some(p("100")));
-    let effect = pos.apply_fill(Side::Sell, q("1.5"), p("90"), Money::ZERO).unwrap();
+    let effect = pos
+        .apply_fill(Side::Sell, q("1.5"), p("90"), Money::ZERO)
+        .unwrap();
     assert_eq!(effect.realized_pnl, m("-15"));
     assert_eq!(pos.realized_pnl, m("-10"));
-    assert_eq!((pos.direction(), pos.cost_basis), (Direction::Flat, Money::ZERO));
+    assert_eq!(
+        (pos.direction(), pos.cost_basis),
+        (Direction::Flat, Money::ZERO)
+    );
     assert_eq!(pos.entry_price(), None);
 }
 
 #[test]
 fn a_fill_larger_than_the_position_flips_it() {
     let mut pos = one_way();
-    pos.apply_fill(Side::Buy, q("1"), p("100"), Money::ZERO).unwrap();
-    let effect = pos.apply_fill(Side::Sell, q("3"), p("120"), Money::ZERO).unwrap();
-    assert_eq!(effect, FillEffect { closed: q("1"), opened: q("2"), realized_pnl: m("20") });
+    pos.apply_fill(Side::Buy, q("1"), p("100"), Money::ZERO)
+        .unwrap();
+    let effect = pos
+        .apply_fill(Side::Sell, q("3"), p("120"), Money::ZERO)
+        .unwrap();
+    assert_eq!(
+        effect,
+        FillEffect {
+            closed: q("1"),
+            opened: q("2"),
+            realized_pnl: m("20")
+        }
+    );
     assert_eq!(pos.qty, q("-2"));
     assert_eq!(pos.direction(), Direction::Short);
     assert_eq!(pos.entry_price(), Some(p("120")));
@@ -64,8 +94,11 @@ fn a_fill_larger_than_the_position_flips_it() {
 #[test]
 fn short_positions_realize_with_the_right_sign() {
     let mut pos = one_way();
-    pos.apply_fill(Side::Sell, q("2"), p("50"), Money::ZERO).unwrap();
-    let effect = pos.apply_fill(Side::Buy, q("1"), p("40"), Money::ZERO).unwrap();
+    pos.apply_fill(Side::Sell, q("2"), p("50"), Money::ZERO)
+        .unwrap();
+    let effect = pos
+        .apply_fill(Side::Buy, q("1"), p("40"), Money::ZERO)
+        .unwrap();
     assert_eq!(effect.realized_pnl, m("10"));
     assert_eq!(pos.qty, q("-1"));
 }
@@ -73,10 +106,17 @@ fn short_positions_realize_with_the_right_sign() {
 #[test]
 fn thirds_close_exactly_to_the_last_unit() {
     let mut pos = one_way();
-    pos.apply_fill(Side::Buy, q("3"), p("100.00000001"), Money::ZERO).unwrap();
+    pos.apply_fill(Side::Buy, q("3"), p("100.00000001"), Money::ZERO)
+        .unwrap();
     let mut total = Money::ZERO;
     for _ in 0..3 {
-        total = total.try_add(pos.apply_fill(Side::Sell, q("1"), p("100.1"), Money::ZERO).unwrap().realized_pnl).unwrap();
+        total = total
+            .try_add(
+                pos.apply_fill(Side::Sell, q("1"), p("100.1"), Money::ZERO)
+                    .unwrap()
+                    .realized_pnl,
+            )
+            .unwrap();
     }
     assert_eq!(total, m("0.29999997"));
     assert_eq!(pos.cost_basis, Money::ZERO);
@@ -85,23 +125,47 @@ fn thirds_close_exactly_to_the_last_unit() {
 #[test]
 fn hedge_legs_cannot_cross_zero() {
     let mut long = Position::flat("ETHUSDT", PositionSide::Long);
-    long.apply_fill(Side::Buy, q("1"), p("3000"), Money::ZERO).unwrap();
+    long.apply_fill(Side::Buy, q("1"), p("3000"), Money::ZERO)
+        .unwrap();
     let before = long.clone();
-    let err = long.apply_fill(Side::Sell, q("2"), p("3000"), Money::ZERO).unwrap_err();
-    assert!(matches!(err, PositionError::HedgeLegCrossesZero { .. }), "{err}");
+    let err = long
+        .apply_fill(Side::Sell, q("2"), p("3000"), Money::ZERO)
+        .unwrap_err();
+    assert!(
+        matches!(err, PositionError::HedgeLegCrossesZero { .. }),
+        "{err}"
+    );
     assert_eq!(long, before);
     let mut short = Position::flat("ETHUSDT", PositionSide::Short);
-    short.apply_fill(Side::Sell, q("1"), p("3000"), Money::ZERO).unwrap();
+    short
+        .apply_fill(Side::Sell, q("1"), p("3000"), Money::ZERO)
+        .unwrap();
     assert_eq!(short.qty, q("-1"));
-    assert!(short.apply_fill(Side::Buy, q("1.5"), p("2900"), Money::ZERO).is_err());
-    assert_eq!(short.apply_fill(Side::Buy, q("1"), p("2900"), Money::ZERO).unwrap().realized_pnl, m("100"));
+    assert!(
+        short
+            .apply_fill(Side::Buy, q("1.5"), p("2900"), Money::ZERO)
+            .is_err()
+    );
+    assert_eq!(
+        short
+            .apply_fill(Side::Buy, q("1"), p("2900"), Money::ZERO)
+            .unwrap()
+            .realized_pnl,
+        m("100")
+    );
 }
 
 #[test]
 fn non_positive_fills_are_refused() {
     let mut pos = one_way();
-    assert!(pos.apply_fill(Side::Buy, Qty::ZERO, p("1"), Money::ZERO).is_err());
-    assert!(pos.apply_fill(Side::Buy, q("1"), Price::ZERO, Money::ZERO).is_err());
+    assert!(
+        pos.apply_fill(Side::Buy, Qty::ZERO, p("1"), Money::ZERO)
+            .is_err()
+    );
+    assert!(
+        pos.apply_fill(Side::Buy, q("1"), Price::ZERO, Money::ZERO)
+            .is_err()
+    );
     assert_eq!(pos, one_way());
 }
 
@@ -111,9 +175,15 @@ fn balance_locks_and_releases_within_what_is_there() {
     usdt.lock(m("600"), 2).unwrap();
     assert_eq!(usdt.available(), m("400"));
     let err = usdt.lock(m("400.0000000000000001"), 3).unwrap_err();
-    assert_eq!(err.to_string(), "USDT: cannot lock 400.0000000000000001, only 400 available");
+    assert_eq!(
+        err.to_string(),
+        "USDT: cannot lock 400.0000000000000001, only 400 available"
+    );
     usdt.apply(m("-12.5"), 4).unwrap();
-    assert_eq!((usdt.total, usdt.available(), usdt.timestamp_ms), (m("987.5"), m("387.5"), 4));
+    assert_eq!(
+        (usdt.total, usdt.available(), usdt.timestamp_ms),
+        (m("987.5"), m("387.5"), 4)
+    );
     assert!(usdt.release(m("601"), 5).is_err());
     usdt.release(m("600"), 6).unwrap();
     assert_eq!(usdt.available(), m("987.5"));

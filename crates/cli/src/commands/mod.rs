@@ -1,0 +1,4 @@
+//! The `kestrel` subcommands, one module each.
+
+pub mod config;
+pub mod metrics;
