@@ -4,14 +4,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# need COMPONENT COMMAND...: stop with advice when a toolchain component is missing.
 need() {
+  local component=$1
+  shift
   if ! "$@" --version >/dev/null 2>&1; then
-    echo "scripts/test.sh: '$*' is not available; install it with rustup (component $2)" >&2
+    echo "scripts/test.sh: '$*' is not available; install it with: rustup component add $component" >&2
     exit 1
   fi
 }
-need cargo fmt rustfmt
-need cargo clippy clippy
+need rustfmt cargo fmt
+need clippy cargo clippy
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check

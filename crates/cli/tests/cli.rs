@@ -1,6 +1,9 @@
 //! The `kestrel` binary as a user runs it: exit codes, output, and the config commands'
 //! behaviour on good and bad files, with environment overrides and secrets.
 
+// Helpers here are test code: a panic is a failed assertion, not a crash on outside input.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output};
