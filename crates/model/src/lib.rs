@@ -17,6 +17,7 @@ pub mod position;
 pub mod telemetry;
 pub mod trade;
 
+pub use book::{BookSide, Level, OrderBook};
 pub use instrument::Instrument;
 pub use money::{Money, MoneyError, Price, Qty, Rate, RoundingMode};
 pub use order::{Fill, Order, OrderRequest, OrderStatus, Side};

@@ -86,7 +86,8 @@ impl std::fmt::Display for BookSide {
 
 /// One price level: the total quantity resting at a price.
 ///
-/// Deserializes from a Binance `["price", "qty"]` pair as well as from a map.
+/// Deserializes from a Binance `["price", "qty"]` pair as well as from a `{"price", "qty"}` map;
+/// serializes as the map.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Level {
     /// The level's price.

@@ -3,7 +3,7 @@
 use super::ladder::{Ladder, MIN_WINDOW, TopLevels};
 use super::sync::{DepthSequencer, Flavor, SyncDecision};
 use super::{BookError, BookSide, Level};
-use crate::{Money, Price, Qty};
+use crate::{Money, Price, Qty, RoundingMode};
 
 /// How to build an [`OrderBook`]. [`Self::new`] gives the defaults; the fields are public to
 /// override them.
@@ -166,7 +166,9 @@ impl OrderBook {
     }
 
     /// Replaces both sides with a snapshot taken at update id `last_update_id` and restarts the
-    /// sequencer from it. Levels may come in any order; a zero quantity is skipped.
+    /// sequencer from it. Levels may come in any order (best first, as Binance sends them, is
+    /// the fastest: each side's window is anchored on its first level); a zero quantity is
+    /// skipped.
     ///
     /// # Errors
     /// The first invalid level's [`BookError`] (see [`Self::set_level`]); the book is then
@@ -451,11 +453,10 @@ impl OrderBook {
 /// The quantity at `level.price` whose notional first reaches `remaining` (rounded up to
 /// 10⁻⁸), given that the whole level's notional does.
 fn qty_to_reach(remaining: Money, level: Level) -> Qty {
-    let price = i128::from(level.price.raw());
-    // Money raw (10⁻¹⁶) / price raw (10⁻⁸) = qty raw (10⁻⁸); both operands are positive.
-    let raw = remaining.raw() / price + i128::from(remaining.raw() % price != 0);
-    // `remaining <= price × level.qty`, so `raw <= level.qty.raw()` and it fits.
-    i64::try_from(raw).map_or(level.qty, |raw| Qty::from_raw(raw).min(level.qty))
+    // `remaining <= price × level.qty`, so the quotient never exceeds the level.
+    remaining
+        .try_div_price(level.price, RoundingMode::Ceil)
+        .map_or(level.qty, |qty| qty.min(level.qty))
 }
 
 /// 64-bit FNV-1a, written out so that [`OrderBook::top_hash`] never depends on std's hasher.

@@ -187,6 +187,29 @@ impl Money {
             .ok_or(MoneyError::overflow("price", "div_qty"))
     }
 
+    /// The quantity that, at `price`, is worth this amount (how much a notional buys), rounded
+    /// to 10⁻⁸.
+    ///
+    /// # Errors
+    /// [`MoneyError::DivisionByZero`] when `price` is zero; [`MoneyError::Overflow`] when the
+    /// quantity does not fit.
+    pub fn try_div_price(self, price: Price, mode: RoundingMode) -> Result<Qty, MoneyError> {
+        if price.is_zero() {
+            return Err(MoneyError::DivisionByZero {
+                type_name: "money",
+                operation: "div_price",
+            });
+        }
+        let sign = i128::from(price.raw().signum());
+        // money raw (10⁻¹⁶) / price raw (10⁻⁸) is a qty raw (10⁻⁸).
+        let raw = mode.divide(self.0 * sign, i128::from(price.raw().abs()));
+        i64::try_from(raw)
+            .ok()
+            .filter(|r| *r != i64::MIN)
+            .map(Qty::from_raw)
+            .ok_or(MoneyError::overflow("qty", "div_price"))
+    }
+
     /// Rounds to `decimals` places (at most 16), as an exchange does when it reports a
     /// balance or a commission to eight decimals.
     #[must_use]

@@ -109,6 +109,19 @@ fn money_divisions_round_as_asked() {
         price("33.33333334")
     );
     assert!(cost.try_div_qty(Qty::ZERO, RoundingMode::Floor).is_err());
+    assert_eq!(
+        cost.try_div_price(price("3"), RoundingMode::Ceil).unwrap(),
+        qty("33.33333334")
+    );
+    assert_eq!(
+        cost.try_div_price(price("-4"), RoundingMode::Floor)
+            .unwrap(),
+        qty("-25")
+    );
+    assert!(
+        cost.try_div_price(Price::ZERO, RoundingMode::Floor)
+            .is_err()
+    );
     let share = cost
         .try_mul_div(qty("1"), three, RoundingMode::TowardZero)
         .unwrap();
