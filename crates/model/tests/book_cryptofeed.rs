@@ -10,81 +10,18 @@
 // Test code: a panic is a failed assertion, not a crash on outside input.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support;
+
 use std::collections::{BTreeMap, HashMap};
-use std::path::PathBuf;
 
 use kestrel_model::book::{
-    BookConfig, BookError, BookSide, DepthDiff, Flavor, Level, OrderBook, SyncDecision,
+    BookConfig, BookError, BookSide, Flavor, Level, OrderBook, SyncDecision,
 };
 use kestrel_model::{Price, Qty};
-use serde::Deserialize;
+use support::{BookTicker, DepthUpdate, Envelope, Snapshot};
 
 fn vector(name: &str) -> String {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/vectors/binance-usdm/cryptofeed")
-        .join(name);
-    std::fs::read_to_string(&path).unwrap_or_else(|error| {
-        panic!(
-            "cannot read test vector {} ({error}); the shared/ folder must sit beside the \
-             repository checkout (see shared/vectors/README.md)",
-            path.display()
-        )
-    })
-}
-
-/// A `/fapi/v1/depth` response.
-#[derive(Debug, Deserialize)]
-struct Snapshot {
-    #[serde(rename = "lastUpdateId")]
-    last_update_id: u64,
-    bids: Vec<Level>,
-    asks: Vec<Level>,
-}
-
-/// A `depthUpdate` event (§6.2).
-#[derive(Debug, Clone, Deserialize)]
-struct DepthUpdate {
-    #[serde(rename = "s")]
-    symbol: String,
-    #[serde(rename = "U")]
-    first_update_id: u64,
-    #[serde(rename = "u")]
-    final_update_id: u64,
-    #[serde(rename = "pu")]
-    prev_final_update_id: u64,
-    #[serde(rename = "b")]
-    bids: Vec<Level>,
-    #[serde(rename = "a")]
-    asks: Vec<Level>,
-}
-
-impl DepthUpdate {
-    fn as_diff(&self) -> DepthDiff<'_> {
-        DepthDiff {
-            first_update_id: self.first_update_id,
-            final_update_id: self.final_update_id,
-            prev_final_update_id: Some(self.prev_final_update_id),
-            bids: &self.bids,
-            asks: &self.asks,
-        }
-    }
-}
-
-/// A `bookTicker` event (§6.6): best bid/ask at update id `u`.
-#[derive(Debug, Clone, Deserialize)]
-struct BookTicker {
-    #[serde(rename = "s")]
-    symbol: String,
-    #[serde(rename = "u")]
-    update_id: u64,
-    #[serde(rename = "b")]
-    bid_price: Price,
-    #[serde(rename = "B")]
-    bid_qty: Qty,
-    #[serde(rename = "a")]
-    ask_price: Price,
-    #[serde(rename = "A")]
-    ask_qty: Qty,
+    support::read_vector(&format!("binance-usdm/cryptofeed/{name}"))
 }
 
 #[derive(Debug)]
@@ -116,11 +53,6 @@ fn snapshots() -> Vec<(String, f64, Snapshot)> {
 
 /// `(received at, message)` for the depth and bookTicker messages, in file order.
 fn messages() -> Vec<(f64, Message)> {
-    #[derive(Deserialize)]
-    struct Envelope {
-        stream: String,
-        data: serde_json::Value,
-    }
     let text = vector("BINANCE_FUTURES.ws.1.0");
     let mut lines = text.lines();
     let url = lines.next().expect("stream URL line");
@@ -131,7 +63,7 @@ fn messages() -> Vec<(f64, Message)> {
     let mut messages = Vec::new();
     for line in lines.filter(|line| !line.trim().is_empty()) {
         let (time, json) = line.split_once(": ").expect("`<time>: ` prefix");
-        let envelope: Envelope = serde_json::from_str(json).unwrap();
+        let envelope: Envelope<serde_json::Value> = serde_json::from_str(json).unwrap();
         let message = if envelope.stream.contains("@depth") {
             Message::Depth(serde_json::from_value(envelope.data).unwrap())
         } else if envelope.stream.ends_with("@bookTicker") {
@@ -327,21 +259,8 @@ fn cryptofeed_futures_depth_replays_without_gaps() {
         }
         // Where a bookTicker carries the same update id as an applied diff, the best levels
         // must be the ones it reports.
-        for ticker in tickers.iter().filter(|t| &t.symbol == symbol) {
-            if let Some((bid, ask)) = feed.tops.get(&ticker.update_id) {
-                assert_eq!(
-                    *bid,
-                    Level::new(ticker.bid_price, ticker.bid_qty),
-                    "{symbol}"
-                );
-                assert_eq!(
-                    *ask,
-                    Level::new(ticker.ask_price, ticker.ask_qty),
-                    "{symbol}"
-                );
-                checkpoints += 1;
-            }
-        }
+        let symbol_tickers = tickers.iter().filter(|t| &t.symbol == symbol);
+        checkpoints += support::assert_ticker_checkpoints(symbol, &feed.tops, symbol_tickers);
     }
     assert_eq!(
         checkpoints, 50,

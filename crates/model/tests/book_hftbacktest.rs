@@ -4,83 +4,22 @@
 //! best bid and ask against every bookTicker that carries the update id of an applied diff.
 //!
 //! File: `shared/vectors/binance-usdm/btcusdt_20240808.gz`, one message per line as
-//! `<receive time ns> <JSON>`; see `shared/vectors/README.md`. It is decompressed with the
-//! system's `gzip`, as the crate has no decompression dependency.
+//! `<receive time ns> <JSON>`; see `shared/vectors/README.md`. It is decompressed in-process
+//! (`flate2`) by the shared test support.
 
 // Test code: a panic is a failed assertion, not a crash on outside input.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::collections::HashMap;
-use std::path::PathBuf;
-use std::process::Command;
+mod support;
 
-use kestrel_model::book::{
-    BookConfig, BookSide, DepthDiff, Flavor, Level, OrderBook, SyncDecision,
-};
-use kestrel_model::{Price, Qty};
-use serde::Deserialize;
+use std::collections::HashMap;
+
+use kestrel_model::Price;
+use kestrel_model::book::{BookConfig, BookSide, Flavor, Level, OrderBook, SyncDecision};
+use support::{BookTicker, DepthUpdate, Envelope, Snapshot};
 
 fn recording() -> String {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/vectors/binance-usdm/btcusdt_20240808.gz");
-    assert!(
-        path.is_file(),
-        "missing test vector {}: the shared/ folder must sit beside the repository checkout \
-         (see shared/vectors/README.md)",
-        path.display()
-    );
-    let output = Command::new("gzip")
-        .arg("-dc")
-        .arg(&path)
-        .output()
-        .unwrap_or_else(|error| panic!("cannot run `gzip -dc {}`: {error}", path.display()));
-    assert!(
-        output.status.success(),
-        "gzip -dc {} failed",
-        path.display()
-    );
-    String::from_utf8(output.stdout).unwrap()
-}
-
-#[derive(Deserialize)]
-struct Snapshot {
-    #[serde(rename = "lastUpdateId")]
-    last_update_id: u64,
-    bids: Vec<Level>,
-    asks: Vec<Level>,
-}
-
-#[derive(Deserialize)]
-struct DepthUpdate {
-    #[serde(rename = "U")]
-    first_update_id: u64,
-    #[serde(rename = "u")]
-    final_update_id: u64,
-    #[serde(rename = "pu")]
-    prev_final_update_id: u64,
-    #[serde(rename = "b")]
-    bids: Vec<Level>,
-    #[serde(rename = "a")]
-    asks: Vec<Level>,
-}
-
-#[derive(Deserialize)]
-struct BookTicker {
-    #[serde(rename = "u")]
-    update_id: u64,
-    #[serde(rename = "b")]
-    bid_price: Price,
-    #[serde(rename = "B")]
-    bid_qty: Qty,
-    #[serde(rename = "a")]
-    ask_price: Price,
-    #[serde(rename = "A")]
-    ask_qty: Qty,
-}
-
-#[derive(Deserialize)]
-struct Envelope<T> {
-    data: T,
+    support::read_vector("binance-usdm/btcusdt_20240808.gz")
 }
 
 #[test]
@@ -94,14 +33,8 @@ fn btcusdt_book_matches_every_book_ticker_at_the_same_update_id() {
     let (mut stale, mut applied, mut snapshot_seen) = (0, 0, false);
 
     let mut apply = |book: &mut OrderBook, update: &DepthUpdate| {
-        let diff = DepthDiff {
-            first_update_id: update.first_update_id,
-            final_update_id: update.final_update_id,
-            prev_final_update_id: Some(update.prev_final_update_id),
-            bids: &update.bids,
-            asks: &update.asks,
-        };
-        match book.apply_diff(&diff).unwrap() {
+        let decision = book.apply_diff(&update.as_diff()).unwrap();
+        match decision {
             SyncDecision::Apply => {
                 applied += 1;
                 let top = (book.best_bid().unwrap(), book.best_ask().unwrap());
@@ -121,15 +54,7 @@ fn btcusdt_book_matches_every_book_ticker_at_the_same_update_id() {
             if snapshot_seen {
                 apply(&mut book, &update);
             } else {
-                let decision = book
-                    .apply_diff(&DepthDiff {
-                        first_update_id: update.first_update_id,
-                        final_update_id: update.final_update_id,
-                        prev_final_update_id: Some(update.prev_final_update_id),
-                        bids: &update.bids,
-                        asks: &update.asks,
-                    })
-                    .unwrap();
+                let decision = book.apply_diff(&update.as_diff()).unwrap();
                 assert_eq!(decision, SyncDecision::AwaitingSnapshot);
                 buffer.push(update);
             }
@@ -165,23 +90,7 @@ fn btcusdt_book_matches_every_book_ticker_at_the_same_update_id() {
         );
     }
 
-    let mut checkpoints = 0;
-    for ticker in &tickers {
-        if let Some((bid, ask)) = tops.get(&ticker.update_id) {
-            let at = ticker.update_id;
-            assert_eq!(
-                *bid,
-                Level::new(ticker.bid_price, ticker.bid_qty),
-                "best bid at u={at}"
-            );
-            assert_eq!(
-                *ask,
-                Level::new(ticker.ask_price, ticker.ask_qty),
-                "best ask at u={at}"
-            );
-            checkpoints += 1;
-        }
-    }
+    let checkpoints = support::assert_ticker_checkpoints("BTCUSDT", &tops, &tickers);
     assert_eq!(
         checkpoints, 629,
         "bookTicker checkpoints (same u as an applied diff)"
