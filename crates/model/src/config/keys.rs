@@ -75,6 +75,39 @@ pub(crate) fn from_tracked(path: &serde_path_to_error::Path) -> Vec<Segment> {
         .collect()
 }
 
+/// Every key the config accepts as a dotted path, in schema order; keys of array-of-table
+/// entries are written `strategies.instances[].name`.
+pub(crate) fn key_paths() -> Vec<String> {
+    let mut paths = Vec::new();
+    collect_paths(&schema_tree(), "", &mut paths);
+    paths
+}
+
+fn collect_paths(value: &Value, prefix: &str, out: &mut Vec<String>) {
+    let Some(table) = value.as_table() else {
+        return;
+    };
+    for (key, child) in table {
+        let path = if prefix.is_empty() {
+            key.clone()
+        } else {
+            format!("{prefix}.{key}")
+        };
+        match child {
+            Value::Table(inner) if !inner.is_empty() => collect_paths(child, &path, out),
+            Value::Array(items) if !items.is_empty() && items.iter().all(Value::is_table) => {
+                out.push(path.clone());
+                let entry = format!("{path}[]");
+                items
+                    .iter()
+                    .take(1)
+                    .for_each(|item| collect_paths(item, &entry, out));
+            }
+            _ => out.push(path),
+        }
+    }
+}
+
 /// Every key the config accepts, with a value of the key's type: the defaults, with every
 /// optional key filled in and one strategy instance, so that every key is present.
 pub(crate) fn schema_tree() -> Value {

@@ -171,6 +171,13 @@ impl Config {
         load::load(source)
     }
 
+    /// Every key the config accepts, as dotted paths (`market_data.symbols`,
+    /// `strategies.instances[].order_size`), for documentation and tooling.
+    #[must_use]
+    pub fn key_paths() -> Vec<String> {
+        keys::key_paths()
+    }
+
     /// Checks ranges, relations between keys and formats of a config built in code.
     ///
     /// # Errors
