@@ -1,0 +1,14 @@
+//! Kestrel's exchange simulator: a Binance USD-M futures venue that runs on loopback.
+//!
+//! Owns the matching engine ([`engine`]), accounts with cross margin, fees, funding and
+//! liquidation ([`account`]), the synthetic market and the replay of recordings ([`market`]),
+//! and the Binance-compatible REST + WebSocket server ([`api`]). Everything under the server is
+//! deterministic: time comes in as an argument and randomness from a seeded generator, so the
+//! same seed and the same inputs give the same trades, byte for byte.
+//!
+//! It depends on `model` only; it must never call a real exchange.
+
+pub mod account;
+pub mod api;
+pub mod engine;
+pub mod market;
