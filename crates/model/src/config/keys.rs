@@ -185,6 +185,10 @@ const MOVED: &[(&str, &str)] = &[
     ("risk_limits", "risk limits are in `[risk]`"),
 ];
 
+/// Where the simulator's credentials come from instead of `sim.api_key` / `sim.api_secret`.
+const SIM_CREDENTIALS: &str = "the simulator's API keys are not config keys: set \
+                               KESTREL_SIM_API_KEY and KESTREL_SIM_API_SECRET";
+
 /// The problem text for a key that does not exist: ``unknown key `a.b` `` plus a hint when a
 /// likely intended key is found.
 pub(crate) fn unknown_key(schema: &Value, segments: &[Segment]) -> String {
@@ -199,6 +203,12 @@ fn hint(schema: &Value, segments: &[Segment]) -> Option<String> {
     let (Segment::Key(name), parent) = segments.split_last()? else {
         return None;
     };
+    if let [Segment::Key(section), _] = segments
+        && section == "sim"
+        && matches!(name.as_str(), "api_key" | "api_secret")
+    {
+        return Some(SIM_CREDENTIALS.to_owned());
+    }
     if let Some((_, hint)) = MOVED.iter().find(|(moved, _)| moved == name) {
         return Some((*hint).to_owned());
     }

@@ -2,7 +2,8 @@
 //!
 //! One TOML file whose sections follow the seed's configuration blocks: `[market_data]`,
 //! `[execution]`, `[strategies]` (with `[[strategies.instances]]`), `[risk]`, `[account]`
-//! (with `[account.alert_thresholds]`), `[dashboard]`, `[store]`, `[venue]` and `[log]`.
+//! (with `[account.alert_thresholds]`), `[dashboard]`, `[store]`, `[venue]`, `[sim]` and
+//! `[log]`.
 //! `config/kestrel.example.toml` lists every key with its default; [`Config::default`] runs
 //! out of the box (embedded simulator, SQLite, dashboard on 127.0.0.1:8080).
 //!
@@ -48,7 +49,7 @@ use serde::{Deserialize, Serialize};
 pub use error::{ConfigError, ConfigErrors, ConfigWarning, Origin, Provenance};
 pub use schema::{
     AccountConfig, Aggregation, AlertThresholds, DashboardConfig, ExecutionConfig, ExecutionMode,
-    LogConfig, LogFormat, MarketDataConfig, RiskConfig, StoreBackend, StoreConfig,
+    LogConfig, LogFormat, MarketDataConfig, RiskConfig, SimConfig, StoreBackend, StoreConfig,
     StrategiesConfig, StrategyInstance, Transport, VenueConfig, VenueKind,
 };
 pub use secret::{REDACTED, Secret};
@@ -87,6 +88,9 @@ pub struct Config {
     pub store: StoreConfig,
     /// The venue and its credentials.
     pub venue: VenueConfig,
+    /// The built-in exchange simulator (`kestrel sim`, and the embedded venue of `kestrel
+    /// run`).
+    pub sim: SimConfig,
     /// Logging.
     pub log: LogConfig,
 }

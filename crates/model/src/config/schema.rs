@@ -6,8 +6,9 @@
 //! address serves `/metrics`, and `[log]` configures logging once.
 //!
 //! Units: `_ms` and `_seconds` are in their unit; `_usdt` amounts are [`Money`]; `_pct` values
-//! are [`Rate`]s holding a number of percent (`"5"` is 5 %, not 500 %); order sizes are
-//! [`Qty`]. Decimals are written as strings (`"0.001"`) or whole numbers, never floats.
+//! are [`Rate`]s holding a number of percent (`"5"` is 5 %, not 500 %); `_rate` values are
+//! [`Rate`]s holding a plain fraction (`"0.0005"` is 0.05 %); order sizes are [`Qty`].
+//! Decimals are written as strings (`"0.001"`) or whole numbers, never floats.
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -23,6 +24,11 @@ use crate::{Money, Qty, Rate};
 /// A whole number as a [`Rate`] (a percentage or a leverage).
 const fn rate(units: i64) -> Rate {
     Rate::from_raw(units * FIXED_ONE)
+}
+
+/// A fraction `units / 10⁸` as a [`Rate`] (`fraction(20_000)` is 0.0002).
+const fn fraction(raw: i64) -> Rate {
+    Rate::from_raw(raw)
 }
 
 /// A whole number of USDT as [`Money`].
@@ -458,6 +464,87 @@ impl Default for VenueConfig {
             ws_url: None,
             api_key: None,
             api_secret: None,
+        }
+    }
+}
+
+/// Kestrel's built-in exchange simulator: a Binance USD-M futures venue on loopback, run
+/// standalone by `kestrel sim` and embedded by `kestrel run` when `venue.kind` is `sim`.
+///
+/// The simulator's API key pairs are not config keys: the binary reads them from
+/// `KESTREL_SIM_API_KEY` and `KESTREL_SIM_API_SECRET`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SimConfig {
+    /// Address `kestrel sim` listens on, REST and WebSocket on the same address.
+    #[serde(deserialize_with = "socket_addr")]
+    pub listen: SocketAddr,
+    /// Seed of the synthetic market: the same seed and the same inputs give the same trades.
+    pub seed: u64,
+    /// Symbols the simulator lists, upper case (`BTCUSDT`).
+    pub symbols: Vec<String>,
+    /// USDT wallet balance each API account starts with.
+    pub initial_balance_usdt: Money,
+    /// Maker fee as a plain fraction of the notional, not a percentage (`"0.0002"` is
+    /// 0.02 %); negative is a rebate. Between -0.001 and 0.01.
+    pub maker_fee_rate: Rate,
+    /// Taker fee as a plain fraction of the notional, not a percentage (`"0.0005"` is
+    /// 0.05 %). Between -0.001 and 0.01.
+    pub taker_fee_rate: Rate,
+    /// Leverage of a symbol until the account changes it (1 to 125).
+    pub default_leverage: u32,
+    /// Time between funding settlements.
+    pub funding_interval_seconds: u64,
+    /// Period of mark price updates (`markPriceUpdate`), at least 100.
+    pub mark_price_interval_ms: u64,
+    /// How often the synthetic market advances (1 to 1000).
+    pub market_step_ms: u64,
+    /// Annualised volatility of the synthetic price path, in percent (above 0, at most 1000).
+    pub volatility_annual_pct: Rate,
+    /// Limit orders the synthetic market makers place per second (at least 1).
+    pub maker_orders_per_second: u32,
+    /// Orders the synthetic market makers cancel per second.
+    pub cancels_per_second: u32,
+    /// Market orders the synthetic takers send per second.
+    pub takers_per_second: u32,
+    /// Whether conditional orders (`STOP`, `STOP_MARKET`, `TAKE_PROFIT`,
+    /// `TAKE_PROFIT_MARKET`, `TRAILING_STOP_MARKET`) are also accepted on
+    /// `POST /fapi/v1/order`, as Binance did before December 2025 and as the
+    /// binance-futures-connector still sends them. When false they are rejected with Binance's
+    /// `-4120` and must be placed on `/fapi/v1/algoOrder`.
+    pub legacy_conditional_orders: bool,
+    /// Request weight allowed per minute (`REQUEST_WEIGHT` in `exchangeInfo`), enforced.
+    pub request_weight_limit_per_minute: u32,
+    /// Orders allowed per 10 seconds (`ORDERS` in `exchangeInfo`), enforced.
+    pub orders_per_10s: u32,
+    /// Orders allowed per minute (`ORDERS` in `exchangeInfo`), enforced.
+    pub orders_per_minute: u32,
+    /// Minutes a user-data-stream listen key lives without a keepalive.
+    pub listen_key_validity_minutes: u64,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 8765),
+            seed: 42,
+            symbols: ["BTCUSDT", "ETHUSDT", "SOLUSDT"].map(String::from).to_vec(),
+            initial_balance_usdt: usdt(100_000),
+            maker_fee_rate: fraction(20_000),
+            taker_fee_rate: fraction(50_000),
+            default_leverage: 20,
+            funding_interval_seconds: 28_800,
+            mark_price_interval_ms: 1_000,
+            market_step_ms: 20,
+            volatility_annual_pct: rate(60),
+            maker_orders_per_second: 200,
+            cancels_per_second: 150,
+            takers_per_second: 20,
+            legacy_conditional_orders: true,
+            request_weight_limit_per_minute: 2_400,
+            orders_per_10s: 300,
+            orders_per_minute: 1_200,
+            listen_key_validity_minutes: 60,
         }
     }
 }

@@ -859,6 +859,231 @@ fn collect_redacted(value: &toml::Value, path: &mut String, out: &mut Vec<String
     }
 }
 
+// --- simulator ----------------------------------------------------------------------------
+
+#[test]
+fn sim_defaults_are_valid_and_as_documented() {
+    let sim = SimConfig::default();
+    assert_eq!(sim.listen, "127.0.0.1:8765".parse::<SocketAddr>().unwrap());
+    assert_eq!(sim.seed, 42);
+    assert_eq!(sim.symbols, ["BTCUSDT", "ETHUSDT", "SOLUSDT"]);
+    assert_eq!(sim.initial_balance_usdt, Money::parse("100000").unwrap());
+    assert_eq!(sim.maker_fee_rate, Rate::parse("0.0002").unwrap());
+    assert_eq!(sim.taker_fee_rate, Rate::parse("0.0005").unwrap());
+    assert_eq!(sim.default_leverage, 20);
+    assert_eq!(sim.funding_interval_seconds, 8 * 3600);
+    assert_eq!(sim.mark_price_interval_ms, 1000);
+    assert_eq!(sim.market_step_ms, 20);
+    assert_eq!(sim.volatility_annual_pct, Rate::from_int(60).unwrap());
+    assert_eq!(
+        (
+            sim.maker_orders_per_second,
+            sim.cancels_per_second,
+            sim.takers_per_second
+        ),
+        (200, 150, 20)
+    );
+    assert!(sim.legacy_conditional_orders);
+    assert_eq!(
+        (
+            sim.request_weight_limit_per_minute,
+            sim.orders_per_10s,
+            sim.orders_per_minute
+        ),
+        (2400, 300, 1200)
+    );
+    assert_eq!(sim.listen_key_validity_minutes, 60);
+    assert_eq!(Config::default().sim, sim);
+    assert_eq!(loaded("[sim]\n", &[]), Config::default());
+}
+
+#[test]
+fn sim_values_below_their_range_name_their_key() {
+    let text = r#"
+[sim]
+symbols = ["BTCUSDT", "btc-usdt"]
+initial_balance_usdt = "0"
+maker_fee_rate = "-0.002"
+taker_fee_rate = "0.05"
+default_leverage = 0
+funding_interval_seconds = 0
+mark_price_interval_ms = 99
+market_step_ms = 0
+volatility_annual_pct = "0"
+maker_orders_per_second = 0
+request_weight_limit_per_minute = 0
+orders_per_10s = 0
+orders_per_minute = 0
+listen_key_validity_minutes = 0
+"#;
+    let lines = errors(text, &[]);
+    assert_eq!(
+        lines,
+        [
+            "sim.symbols[1]: must be upper-case letters and digits such as \"BTCUSDT\", got \
+             \"btc-usdt\"",
+            "sim.initial_balance_usdt: must be greater than 0, got 0",
+            "sim.maker_fee_rate: must be a fraction (not a percentage; \"0.0005\" is 0.05 %) \
+             between -0.001 and 0.01, got -0.002",
+            "sim.taker_fee_rate: must be a fraction (not a percentage; \"0.0005\" is 0.05 %) \
+             between -0.001 and 0.01, got 0.05",
+            "sim.default_leverage: must be between 1 and 125, got 0",
+            "sim.funding_interval_seconds: must be at least 1, got 0",
+            "sim.mark_price_interval_ms: must be at least 100, got 99",
+            "sim.market_step_ms: must be between 1 and 1000, got 0",
+            "sim.volatility_annual_pct: must be a percentage above 0 and at most 1000, got 0",
+            "sim.maker_orders_per_second: must be at least 1, got 0",
+            "sim.request_weight_limit_per_minute: must be at least 1, got 0",
+            "sim.orders_per_10s: must be at least 1, got 0",
+            "sim.orders_per_minute: must be at least 1, got 0",
+            "sim.listen_key_validity_minutes: must be at least 1, got 0",
+        ]
+    );
+}
+
+#[test]
+fn sim_values_above_their_range_name_their_key() {
+    let text = "[sim]\nmaker_fee_rate = \"0.0100001\"\ndefault_leverage = 126\n\
+                market_step_ms = 1001\nvolatility_annual_pct = \"1000.5\"\n";
+    let lines = errors(text, &[]);
+    assert_eq!(
+        lines,
+        [
+            "sim.maker_fee_rate: must be a fraction (not a percentage; \"0.0005\" is 0.05 %) \
+             between -0.001 and 0.01, got 0.0100001",
+            "sim.default_leverage: must be between 1 and 125, got 126",
+            "sim.market_step_ms: must be between 1 and 1000, got 1001",
+            "sim.volatility_annual_pct: must be a percentage above 0 and at most 1000, got \
+             1000.5",
+        ]
+    );
+    let lines = errors("[sim]\nsymbols = []\n", &[]);
+    assert_eq!(
+        lines,
+        ["sim.symbols: must list at least one symbol, such as [\"BTCUSDT\"]"]
+    );
+    let lines = errors("[sim]\nsymbols = [\"ETHUSDT\", \"ETHUSDT\"]\n", &[]);
+    assert_eq!(
+        lines,
+        ["sim.symbols[1]: \"ETHUSDT\" is already listed at symbols[0]"]
+    );
+}
+
+#[test]
+fn sim_range_limits_are_inclusive_and_agents_but_makers_may_be_off() {
+    let text = "[sim]\nmaker_fee_rate = \"-0.001\"\ntaker_fee_rate = \"0.01\"\n\
+                default_leverage = 125\nmark_price_interval_ms = 100\nmarket_step_ms = 1000\n\
+                volatility_annual_pct = \"1000\"\ncancels_per_second = 0\n\
+                takers_per_second = 0\nlegacy_conditional_orders = false\nseed = 0\n";
+    let sim = loaded(text, &[]).sim;
+    assert_eq!(sim.maker_fee_rate, Rate::parse("-0.001").unwrap());
+    assert_eq!(sim.taker_fee_rate, Rate::parse("0.01").unwrap());
+    assert_eq!((sim.cancels_per_second, sim.takers_per_second), (0, 0));
+    assert!(!sim.legacy_conditional_orders);
+    let sim = loaded("[sim]\ndefault_leverage = 1\nmarket_step_ms = 1\n", &[]).sim;
+    assert_eq!((sim.default_leverage, sim.market_step_ms), (1, 1));
+}
+
+#[test]
+fn sim_listen_must_be_a_socket_address() {
+    let lines = errors("[sim]\nlisten = \"localhost:8765\"\n", &[]);
+    assert_eq!(
+        lines,
+        [
+            "sim.listen: expected an IP address and port such as \"127.0.0.1:8080\", got \
+             \"localhost:8765\""
+        ]
+    );
+    let lines = errors("", &[("KESTREL_SIM__LISTEN", "8765")]);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(
+        lines[0].starts_with("sim.listen: expected an IP address"),
+        "{lines:?}"
+    );
+    let config = loaded("[sim]\nlisten = \"[::1]:9000\"\n", &[]);
+    assert_eq!(
+        config.sim.listen,
+        "[::1]:9000".parse::<SocketAddr>().unwrap()
+    );
+}
+
+#[test]
+fn sim_keys_are_overridden_from_the_environment() {
+    let vars = [
+        ("KESTREL_SIM__SEED", "7"),
+        ("KESTREL_SIM__SYMBOLS", "BTCUSDT"),
+        ("KESTREL_SIM__TAKER_FEE_RATE", "0.0004"),
+        ("KESTREL_SIM__LEGACY_CONDITIONAL_ORDERS", "false"),
+        ("KESTREL_SIM__LISTEN", "127.0.0.1:9001"),
+    ];
+    let loaded = load("[sim]\nseed = 1\n", &vars).unwrap();
+    let sim = &loaded.config.sim;
+    assert_eq!(sim.seed, 7);
+    assert_eq!(sim.symbols, ["BTCUSDT"]);
+    assert_eq!(sim.taker_fee_rate, Rate::parse("0.0004").unwrap());
+    assert!(!sim.legacy_conditional_orders);
+    assert_eq!(sim.listen.port(), 9001);
+    assert_eq!(
+        loaded.provenance.origin("sim.seed"),
+        Origin::Env("KESTREL_SIM__SEED".to_owned())
+    );
+    // The market-data symbols are a separate list.
+    assert_eq!(
+        loaded.config.market_data.symbols,
+        ["BTCUSDT", "ETHUSDT", "SOLUSDT"]
+    );
+    let lines = errors("", &[("KESTREL_SIM__DEFAULT_LEVERAGE", "200")]);
+    assert_eq!(
+        lines,
+        [
+            "sim.default_leverage: must be between 1 and 125, got 200 (from \
+          KESTREL_SIM__DEFAULT_LEVERAGE)"
+        ]
+    );
+}
+
+#[test]
+fn sim_decimals_written_as_floats_are_rejected() {
+    let lines = errors("[sim]\ninitial_balance_usdt = 100000.5\n", &[]);
+    assert_eq!(
+        lines,
+        [
+            "sim.initial_balance_usdt: an amount must be written as a string (e.g. \"1000.5\"): \
+          floating-point numbers are inexact"
+        ]
+    );
+    let lines = errors("[sim]\nmaker_fee_rate = 0.0002\n", &[]);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(
+        lines[0].starts_with("sim.maker_fee_rate: a rate must be written as a string"),
+        "{lines:?}"
+    );
+    assert_eq!(
+        loaded("[sim]\ninitial_balance_usdt = 5000\n", &[])
+            .sim
+            .initial_balance_usdt,
+        Money::parse("5000").unwrap()
+    );
+}
+
+#[test]
+fn sim_api_keys_are_not_config_keys_and_say_where_they_come_from() {
+    let hint = "the simulator's API keys are not config keys: set KESTREL_SIM_API_KEY and \
+                KESTREL_SIM_API_SECRET";
+    let lines = errors("[sim]\napi_key = \"k\"\n", &[]);
+    assert_eq!(
+        lines,
+        [format!("sim.api_key: unknown key `sim.api_key` ({hint})")]
+    );
+    let lines = errors("", &[("KESTREL_SIM__API_SECRET", "s")]);
+    assert_eq!(
+        lines,
+        [format!(
+            "KESTREL_SIM__API_SECRET: unknown key `sim.api_secret` ({hint})"
+        )]
+    );
+}
+
 // --- key paths and hints ------------------------------------------------------------------
 
 #[test]

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use super::error::ConfigWarning;
 use super::schema::{
     AccountConfig, DashboardConfig, ExecutionConfig, ExecutionMode, LogConfig, MarketDataConfig,
-    RiskConfig, StoreBackend, StoreConfig, StrategiesConfig, StrategyInstance, VenueConfig,
-    VenueKind,
+    RiskConfig, SimConfig, StoreBackend, StoreConfig, StrategiesConfig, StrategyInstance,
+    VenueConfig, VenueKind,
 };
 use super::secret::Secret;
 use super::{Config, ENV_PREFIX, SECRETS_FILE_VAR};
@@ -39,6 +39,7 @@ pub(crate) fn check(config: &Config) -> (Vec<Issue>, Vec<ConfigWarning>) {
     );
     store(&config.store, &mut Checker::new("store", &mut issues));
     venue(config, &mut Checker::new("venue", &mut issues));
+    sim(&config.sim, &mut Checker::new("sim", &mut issues));
     log(&config.log, &mut Checker::new("log", &mut issues));
     (issues, warnings(config))
 }
@@ -416,6 +417,54 @@ fn venue(config: &Config, c: &mut Checker<'_>) {
             c.fail(field, "must not be empty");
         }
     }
+}
+
+/// Lowest and highest simulator fee: a 0.1 % maker rebate, a 1 % fee.
+const SIM_FEE_RANGE: (Rate, Rate) = (Rate::from_raw(-100_000), Rate::from_raw(1_000_000));
+
+fn sim(s: &SimConfig, c: &mut Checker<'_>) {
+    symbols(&s.symbols, c);
+    c.positive_money("initial_balance_usdt", s.initial_balance_usdt);
+    let (lowest, highest) = SIM_FEE_RANGE;
+    for (field, fee) in [
+        ("maker_fee_rate", s.maker_fee_rate),
+        ("taker_fee_rate", s.taker_fee_rate),
+    ] {
+        if fee < lowest || fee > highest {
+            c.fail(
+                field,
+                format!(
+                    "must be a fraction (not a percentage; \"0.0005\" is 0.05 %) between \
+                     {lowest} and {highest}, got {fee}"
+                ),
+            );
+        }
+    }
+    c.between("default_leverage", s.default_leverage, 1, 125);
+    c.at_least("funding_interval_seconds", s.funding_interval_seconds, 1);
+    c.at_least("mark_price_interval_ms", s.mark_price_interval_ms, 100);
+    c.between("market_step_ms", s.market_step_ms, 1, 1000);
+    let volatility = s.volatility_annual_pct;
+    if !volatility.is_positive() || volatility > Rate::from_raw(1000 * crate::money::FIXED_ONE) {
+        c.fail(
+            "volatility_annual_pct",
+            format!("must be a percentage above 0 and at most 1000, got {volatility}"),
+        );
+    }
+    // Without makers the synthetic book is empty; cancels and takers may be switched off.
+    c.at_least("maker_orders_per_second", s.maker_orders_per_second, 1);
+    c.at_least(
+        "request_weight_limit_per_minute",
+        s.request_weight_limit_per_minute,
+        1,
+    );
+    c.at_least("orders_per_10s", s.orders_per_10s, 1);
+    c.at_least("orders_per_minute", s.orders_per_minute, 1);
+    c.at_least(
+        "listen_key_validity_minutes",
+        s.listen_key_validity_minutes,
+        1,
+    );
 }
 
 /// Level names `tracing` accepts.
