@@ -11,4 +11,5 @@
 pub mod account;
 pub mod api;
 pub mod engine;
+pub mod exchange;
 pub mod market;

@@ -46,17 +46,6 @@ impl VenueStatus {
     }
 }
 
-/// Binance's spelling of a self-trade-prevention mode.
-#[must_use]
-pub const fn stp_name(stp: Stp) -> &'static str {
-    match stp {
-        Stp::None => "NONE",
-        Stp::ExpireTaker => "EXPIRE_TAKER",
-        Stp::ExpireMaker => "EXPIRE_MAKER",
-        Stp::ExpireBoth => "EXPIRE_BOTH",
-    }
-}
-
 /// The venue's record of one order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderRecord {
@@ -194,7 +183,7 @@ impl OrderRecord {
             "workingType": working_type_name(self.working_type),
             "priceProtect": self.price_protect,
             "priceMatch": "NONE",
-            "selfTradePreventionMode": stp_name(self.stp),
+            "selfTradePreventionMode": self.stp.binance_name(),
             "goodTillDate": 0,
             "time": self.time_ms,
             "updateTime": self.update_time_ms,
@@ -243,7 +232,7 @@ impl OrderRecord {
             "pP": self.price_protect,
             "si": 0,
             "ss": 0,
-            "V": stp_name(self.stp),
+            "V": self.stp.binance_name(),
             "pm": "NONE",
             "gtd": 0,
             "er": execution.expiry_reason.to_string(),
