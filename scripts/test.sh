@@ -29,3 +29,15 @@ else
   echo "(cargo-nextest not found: falling back to cargo test)"
   cargo test --workspace --locked
 fi
+
+echo "== protocol tests: the simulator driven by Binance's own Python client"
+target_dir="${CARGO_TARGET_DIR:-target}"
+venv="$target_dir/kestrel-pytest-venv"
+if [ ! -x "$venv/bin/python" ]; then
+  python3 -m venv "$venv"
+fi
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+  -r tests/python/requirements.txt
+cargo build --locked -p kestrel
+KESTREL_BIN="$(cd "$target_dir" && pwd)/debug/kestrel" \
+  "$venv/bin/python" -m pytest tests/python -q -p no:cacheprovider

@@ -5,6 +5,7 @@ import re
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 import urllib.request
 
@@ -28,10 +29,11 @@ def sim():
     assert binary and os.path.exists(binary), "KESTREL_BIN must point at the built kestrel binary"
     port = free_port()
     env = dict(os.environ, KESTREL_SIM_API_KEY=API_KEY, KESTREL_SIM_API_SECRET=API_SECRET)
+    log = tempfile.TemporaryFile(mode="w+")
     proc = subprocess.Popen(
         [binary, "sim", "--listen", f"127.0.0.1:{port}", "--seed", "7", "--symbols", "BTCUSDT,ETHUSDT"],
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stderr=log,
         text=True,
         env=env,
     )
@@ -43,7 +45,7 @@ def sim():
         if not line:
             break
         banner.append(line)
-        if re.search(r"listening on", line):
+        if re.search(r"api key", line):
             break
     assert any(f"127.0.0.1:{port}" in line for line in banner), f"no ready banner: {banner!r}"
     # The banner names the API key it serves (the one set in the environment).
@@ -55,7 +57,8 @@ def sim():
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert code == 0, f"kestrel sim exited with {code}: {proc.stderr.read()}"
+    log.seek(0)
+    assert code == 0, f"kestrel sim exited with {code}: {log.read()}"
 
 
 @pytest.fixture(scope="session")

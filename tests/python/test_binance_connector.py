@@ -116,10 +116,10 @@ def test_market_order_fills_and_everything_agrees(client):
 @pytest.mark.parametrize(
     "kind,extra",
     [
-        ("STOP_MARKET", {"stopPrice": "+3000"}),
-        ("STOP", {"stopPrice": "+3000", "price": "+3100", "timeInForce": "GTC"}),
-        ("TAKE_PROFIT_MARKET", {"stopPrice": "-3000"}),
-        ("TAKE_PROFIT", {"stopPrice": "-3000", "price": "-2900", "timeInForce": "GTC"}),
+        ("STOP_MARKET", {"stopPrice": "+1000"}),
+        ("STOP", {"stopPrice": "+1000", "price": "+1100", "timeInForce": "GTC"}),
+        ("TAKE_PROFIT_MARKET", {"stopPrice": "-1000"}),
+        ("TAKE_PROFIT", {"stopPrice": "-1000", "price": "-900", "timeInForce": "GTC"}),
         ("TRAILING_STOP_MARKET", {"callbackRate": "1"}),
     ],
 )
@@ -160,7 +160,9 @@ def test_rule_violations_return_binance_codes(client, paused):
     assert error_code(lambda: client.new_order(symbol=SYMBOL, side="BUY", type="LIMIT", timeInForce="GTC", quantity="0.0105", price=below)) == -4023
     assert error_code(lambda: client.new_order(symbol="NOPEUSDT", side="BUY", type="MARKET", quantity="1")) == -1121
     assert error_code(lambda: client.new_order(symbol=SYMBOL, side="BUY", type="LIMIT", timeInForce="GTX", quantity="0.010", price=str(ask + 10))) == -5022
-    assert error_code(lambda: client.new_order(symbol=SYMBOL, side="BUY", type="LIMIT", timeInForce="FOK", quantity="900", price=str(ask))) == -5021
+    # More than the best ask holds, at the best ask: a FOK cannot fill completely.
+    too_much = str(Decimal(client.depth(SYMBOL, limit=5)["asks"][0][1]) + Decimal("0.001"))
+    assert error_code(lambda: client.new_order(symbol=SYMBOL, side="BUY", type="LIMIT", timeInForce="FOK", quantity=too_much, price=str(ask))) == -5021
     placed = client.new_order(symbol=SYMBOL, side="BUY", type="LIMIT", timeInForce="GTC", quantity="0.010", price=below, newClientOrderId="dup-id-1")
     assert error_code(lambda: client.new_order(symbol=SYMBOL, side="BUY", type="LIMIT", timeInForce="GTC", quantity="0.010", price=below, newClientOrderId="dup-id-1")) == -4116
     client.cancel_order(symbol=SYMBOL, orderId=placed["orderId"])

@@ -38,6 +38,8 @@ enum Command {
     Config(commands::config::ConfigCommand),
     /// List every metric Kestrel exports (name, kind, labels, help).
     Metrics,
+    /// Run the exchange simulator: a Binance USD-M futures venue on loopback.
+    Sim(commands::sim::SimArgs),
 }
 
 fn main() -> ExitCode {
@@ -50,5 +52,6 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Config(command) => commands::config::run(command, cli.config.as_deref()),
         Command::Metrics => commands::metrics::run(),
+        Command::Sim(args) => commands::sim::run(args, cli.config.as_deref()),
     }
 }

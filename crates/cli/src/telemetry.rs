@@ -75,6 +75,12 @@ fn log_filter(level: &str, rust_log: Option<String>) -> Result<EnvFilter> {
     }
 }
 
+/// Flushes stdout so a supervising process sees a banner line at once.
+pub fn flush_stdout() {
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+}
+
 /// Builds a Prometheus recorder with Kestrel's histogram buckets; not yet installed.
 ///
 /// # Errors

@@ -13,3 +13,4 @@ pub mod api;
 pub mod engine;
 pub mod exchange;
 pub mod market;
+pub mod server;

@@ -20,7 +20,9 @@ use kestrel_model::order::{OrderType, PositionSide, Side, WorkingType};
 use kestrel_model::{Price, Qty, Rate, RoundingMode};
 use serde_json::{Value, json};
 
-use super::order::{Execution, OrderRecord, Precision, VenueStatus, position_side_name, working_type_name};
+use super::order::{
+    Execution, OrderRecord, Precision, VenueStatus, position_side_name, working_type_name,
+};
 use super::place::{PlaceRequest, Placed};
 use super::{Exchange, Market};
 use crate::api::ApiError;
@@ -182,15 +184,32 @@ impl Trailing {
 
 impl Exchange {
     /// Holds a legacy conditional order (placed on `/fapi/v1/order`) until its trigger.
-    pub(super) fn place_conditional(&mut self, account: u32, request: &PlaceRequest, now_ms: u64) -> Result<Placed, ApiError> {
+    pub(super) fn place_conditional(
+        &mut self,
+        account: u32,
+        request: &PlaceRequest,
+        now_ms: u64,
+    ) -> Result<Placed, ApiError> {
         let conditional = self.prepare_conditional(account, request, 0, false)?;
         let qty = request.quantity.unwrap_or(Qty::ZERO);
         let record = self.new_record(account, request, qty, now_ms)?;
         let id = record.order_id;
         self.record_open(record.clone());
-        self.conditionals.insert(id, Conditional { id, ..conditional });
-        self.emit_execution(id, Execution { kind: "NEW", fill: None, expiry_reason: 0 }, now_ms);
-        Ok(Placed { ack: record.clone(), result: record })
+        self.conditionals
+            .insert(id, Conditional { id, ..conditional });
+        self.emit_execution(
+            id,
+            Execution {
+                kind: "NEW",
+                fill: None,
+                expiry_reason: 0,
+            },
+            now_ms,
+        );
+        Ok(Placed {
+            ack: record.clone(),
+            result: record,
+        })
     }
 
     /// Places an algo (conditional) order, as `POST /fapi/v1/algoOrder` does (§3.4).
@@ -198,12 +217,20 @@ impl Exchange {
     /// # Errors
     /// Binance's code for the first rule the request breaks, `-2021` when it would trigger at
     /// once, `-4116` when `client_algo_id` is already used by an open algo order.
-    pub fn place_algo(&mut self, account: u32, request: &PlaceRequest, client_algo_id: Option<String>, now_ms: u64) -> Result<AlgoRecord, ApiError> {
+    pub fn place_algo(
+        &mut self,
+        account: u32,
+        request: &PlaceRequest,
+        client_algo_id: Option<String>,
+        now_ms: u64,
+    ) -> Result<AlgoRecord, ApiError> {
         self.check_algo_shape(account, request)?;
         let algo_id = self.next_algo_id;
         let conditional = self.prepare_conditional(account, request, algo_id, true)?;
         let client_algo_id = client_algo_id.unwrap_or_else(|| format!("ksta{algo_id:018}"));
-        if self.algos.values().any(|a| a.account == account && a.client_algo_id == client_algo_id && a.status == "NEW") {
+        if self.algos.values().any(|a| {
+            a.account == account && a.client_algo_id == client_algo_id && a.status == "NEW"
+        }) {
             return Err(ApiError::duplicated_client_order_id());
         }
         let algo_id = self.take_algo_id();
@@ -226,7 +253,13 @@ impl Exchange {
     }
 
     /// Checks what is common to every conditional order and builds its trigger state.
-    fn prepare_conditional(&self, account: u32, request: &PlaceRequest, id: u64, algo: bool) -> Result<Conditional, ApiError> {
+    fn prepare_conditional(
+        &self,
+        account: u32,
+        request: &PlaceRequest,
+        id: u64,
+        algo: bool,
+    ) -> Result<Conditional, ApiError> {
         if !request.order_type.is_conditional() {
             return Err(ApiError::invalid_order_type());
         }
@@ -252,11 +285,21 @@ impl Exchange {
 
     /// Fires every conditional order of `symbol` whose trigger the current prices reach.
     pub(super) fn check_triggers(&mut self, symbol: &str, now_ms: u64) {
-        let Some(market) = self.markets.get(symbol) else { return };
+        let Some(market) = self.markets.get(symbol) else {
+            return;
+        };
         let (mark, contract) = (market.mark.mark, market.contract_price());
         let mut due = Vec::new();
-        for (key, c) in self.conditionals.iter_mut().filter(|(_, c)| c.symbol == symbol) {
-            let price = if c.working_type == WorkingType::MarkPrice { mark } else { contract };
+        for (key, c) in self
+            .conditionals
+            .iter_mut()
+            .filter(|(_, c)| c.symbol == symbol)
+        {
+            let price = if c.working_type == WorkingType::MarkPrice {
+                mark
+            } else {
+                contract
+            };
             let fire = match c.trailing.as_mut() {
                 Some(trailing) => trailing.observe(c.side, price),
                 None => fires(c.kind, c.side, c.stop, price),
@@ -277,16 +320,31 @@ impl Exchange {
             self.trigger_algo(c.id, now_ms);
             return;
         }
-        let Some(record) = self.orders.get_mut(&c.id) else { return };
-        record.order_type = if c.kind.has_limit_price() { OrderType::Limit } else { OrderType::Market };
+        let Some(record) = self.orders.get_mut(&c.id) else {
+            return;
+        };
+        record.order_type = if c.kind.has_limit_price() {
+            OrderType::Limit
+        } else {
+            OrderType::Market
+        };
         record.update_time_ms = now_ms;
-        let (account, symbol, side, position_side, close) =
-            (record.account, record.symbol.clone(), record.side, record.position_side, record.close_position);
+        let (account, symbol, side, position_side, close) = (
+            record.account,
+            record.symbol.clone(),
+            record.side,
+            record.position_side,
+            record.close_position,
+        );
         if close || record.reduce_only {
             let held = self.position_qty(account, &symbol, position_side).abs();
             let reduces = self.reduces(account, &symbol, position_side, side);
             if let Some(record) = self.orders.get_mut(&c.id) {
-                record.orig_qty = if close { held } else { record.orig_qty.min(held) };
+                record.orig_qty = if close {
+                    held
+                } else {
+                    record.orig_qty.min(held)
+                };
             }
             if held.is_zero() || !reduces {
                 self.expire_untriggerable(c.id, now_ms);
@@ -313,19 +371,33 @@ impl Exchange {
             record.status = VenueStatus::Expired;
             record.update_time_ms = now_ms;
         }
-        self.emit_execution(order_id, Execution { kind: "EXPIRED", fill: None, expiry_reason: 8 }, now_ms);
+        self.emit_execution(
+            order_id,
+            Execution {
+                kind: "EXPIRED",
+                fill: None,
+                expiry_reason: 8,
+            },
+            now_ms,
+        );
         self.record_closed(order_id);
     }
 
     fn trigger_algo(&mut self, algo_id: u64, now_ms: u64) {
-        let Some(algo) = self.algos.get_mut(&algo_id) else { return };
+        let Some(algo) = self.algos.get_mut(&algo_id) else {
+            return;
+        };
         algo.status = "TRIGGERING";
         algo.trigger_ms = now_ms;
         algo.update_ms = now_ms;
         let (account, mut request) = (algo.account, algo.request.clone());
         self.emit_algo(algo_id, now_ms);
         let kind = request.order_type;
-        request.order_type = if kind.has_limit_price() { OrderType::Limit } else { OrderType::Market };
+        request.order_type = if kind.has_limit_price() {
+            OrderType::Limit
+        } else {
+            OrderType::Market
+        };
         if request.close_position {
             let side = request.position_side.unwrap_or(PositionSide::Both);
             request.quantity = Some(self.position_qty(account, &request.symbol, side).abs());
@@ -337,7 +409,9 @@ impl Exchange {
         request.callback_rate = None;
         request.client_order_id = None;
         let placed = self.place_order(account, &request, now_ms);
-        let Some(algo) = self.algos.get_mut(&algo_id) else { return };
+        let Some(algo) = self.algos.get_mut(&algo_id) else {
+            return;
+        };
         algo.update_ms = now_ms;
         match placed {
             Ok(placed) => {
@@ -361,8 +435,12 @@ impl Exchange {
 
     /// Emits `ALGO_UPDATE` for algo order `algo_id`.
     pub(super) fn emit_algo(&mut self, algo_id: u64, now_ms: u64) {
-        let Some(algo) = self.algos.get(&algo_id) else { return };
-        let Some(market) = self.markets.get(&algo.request.symbol) else { return };
+        let Some(algo) = self.algos.get(&algo_id) else {
+            return;
+        };
+        let Some(market) = self.markets.get(&algo.request.symbol) else {
+            return;
+        };
         let payload = algo.update_event(market.precision, now_ms);
         let account = algo.account;
         self.push_user(account, payload);
@@ -370,7 +448,9 @@ impl Exchange {
 
     /// Called when an order closes: a triggered algo's child finishing finishes the algo.
     pub(super) fn on_order_closed(&mut self, order_id: u64, now_ms: u64) {
-        let Some(algo_id) = self.algo_children.remove(&order_id) else { return };
+        let Some(algo_id) = self.algo_children.remove(&order_id) else {
+            return;
+        };
         if let Some(algo) = self.algos.get_mut(&algo_id)
             && algo.status == "TRIGGERED"
         {
@@ -404,7 +484,11 @@ fn trailing_for(request: &PlaceRequest, now_price: Price) -> Result<Option<Trail
     }
     let activation = request.activation_price.unwrap_or(now_price);
     let rate = request.callback_rate.unwrap_or(Rate::ONE);
-    Ok(Some(Trailing { activation, rate, extreme: None }))
+    Ok(Some(Trailing {
+        activation,
+        rate,
+        extreme: None,
+    }))
 }
 
 /// Algo conditionals share the conditional map with legacy orders under a disjoint key.

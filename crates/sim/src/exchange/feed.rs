@@ -115,7 +115,12 @@ impl DepthDiffBuilder {
                 .pending
                 .iter()
                 .filter(|((s, _), _)| *s == side)
-                .map(|((_, price), qty)| [format!("{:.*}", p.price, price), format!("{:.*}", p.qty, qty)])
+                .map(|((_, price), qty)| {
+                    [
+                        format!("{:.*}", p.price, price),
+                        format!("{:.*}", p.qty, qty),
+                    ]
+                })
                 .collect();
             if side == BookSide::Bid {
                 out.reverse();
@@ -143,12 +148,28 @@ impl DepthDiffBuilder {
 /// Renders `[price, qty]` pairs at the symbol's precision.
 #[must_use]
 pub fn levels_json(levels: &[(Price, Qty)], p: Precision) -> Vec<[String; 2]> {
-    levels.iter().map(|(price, qty)| [format!("{:.*}", p.price, price), format!("{:.*}", p.qty, qty)]).collect()
+    levels
+        .iter()
+        .map(|(price, qty)| {
+            [
+                format!("{:.*}", p.price, price),
+                format!("{:.*}", p.qty, qty),
+            ]
+        })
+        .collect()
 }
 
 /// A partial-depth event (§6.3): the top levels as a snapshot in the diff envelope.
 #[must_use]
-pub fn partial_depth(symbol: &str, update_id: u64, prev_id: u64, bids: &[(Price, Qty)], asks: &[(Price, Qty)], p: Precision, now_ms: u64) -> Value {
+pub fn partial_depth(
+    symbol: &str,
+    update_id: u64,
+    prev_id: u64,
+    bids: &[(Price, Qty)],
+    asks: &[(Price, Qty)],
+    p: Precision,
+    now_ms: u64,
+) -> Value {
     json!({
         "e": "depthUpdate", "E": now_ms, "T": now_ms, "s": symbol,
         "U": update_id, "u": update_id, "pu": prev_id,
@@ -194,7 +215,14 @@ pub fn agg_trade_event(symbol: &str, t: &PublicTrade, p: Precision, now_ms: u64)
 
 /// The `bookTicker` event (§6.6) for the best levels at book update `update_id`.
 #[must_use]
-pub fn book_ticker_event(symbol: &str, update_id: u64, bid: (Price, Qty), ask: (Price, Qty), p: Precision, now_ms: u64) -> Value {
+pub fn book_ticker_event(
+    symbol: &str,
+    update_id: u64,
+    bid: (Price, Qty),
+    ask: (Price, Qty),
+    p: Precision,
+    now_ms: u64,
+) -> Value {
     json!({
         "e": "bookTicker", "u": update_id, "E": now_ms, "T": now_ms, "s": symbol,
         "b": format!("{:.*}", p.price, bid.0), "B": format!("{:.*}", p.qty, bid.1),
@@ -248,12 +276,33 @@ mod tests {
         b.record(BookSide::Bid, px("100.1"), q("0"), 13);
         assert!(b.flush("BTCUSDT", P, 50).is_none(), "not due before 100 ms");
         let first = b.flush("BTCUSDT", P, 100).unwrap();
-        assert_eq!((first["U"].as_u64(), first["u"].as_u64(), first["pu"].as_u64()), (Some(11), Some(13), Some(10)));
-        assert_eq!(first["b"], json!([["100.2", "2.000"], ["100.1", "0.000"]]), "bids best first, last qty wins");
+        assert_eq!(
+            (
+                first["U"].as_u64(),
+                first["u"].as_u64(),
+                first["pu"].as_u64()
+            ),
+            (Some(11), Some(13), Some(10))
+        );
+        assert_eq!(
+            first["b"],
+            json!([["100.2", "2.000"], ["100.1", "0.000"]]),
+            "bids best first, last qty wins"
+        );
         b.record(BookSide::Ask, px("101"), q("3"), 20);
         let second = b.flush("BTCUSDT", P, 200).unwrap();
-        assert_eq!((second["U"].as_u64(), second["u"].as_u64(), second["pu"].as_u64()), (Some(20), Some(20), Some(13)));
-        assert!(b.flush("BTCUSDT", P, 400).is_none(), "nothing changed, no event");
+        assert_eq!(
+            (
+                second["U"].as_u64(),
+                second["u"].as_u64(),
+                second["pu"].as_u64()
+            ),
+            (Some(20), Some(20), Some(13))
+        );
+        assert!(
+            b.flush("BTCUSDT", P, 400).is_none(),
+            "nothing changed, no event"
+        );
     }
 
     #[test]
@@ -265,12 +314,21 @@ mod tests {
 
     #[test]
     fn trade_payloads_use_strings_for_decimals_and_integers_for_ids() {
-        let t = PublicTrade { trade_id: 7, price: px("100.5"), qty: q("0.25"), buyer_is_maker: true, time_ms: 9 };
+        let t = PublicTrade {
+            trade_id: 7,
+            price: px("100.5"),
+            qty: q("0.25"),
+            buyer_is_maker: true,
+            time_ms: 9,
+        };
         let trade = trade_event("BTCUSDT", &t, P, 10);
         assert_eq!(trade["p"], "100.5");
         assert_eq!(trade["q"], "0.250");
         assert_eq!(trade["t"], 7);
         let agg = agg_trade_event("BTCUSDT", &t, P, 10);
-        assert_eq!((agg["a"].as_u64(), agg["f"].as_u64(), agg["l"].as_u64()), (Some(7), Some(7), Some(7)));
+        assert_eq!(
+            (agg["a"].as_u64(), agg["f"].as_u64(), agg["l"].as_u64()),
+            (Some(7), Some(7), Some(7))
+        );
     }
 }

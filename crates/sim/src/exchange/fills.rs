@@ -14,8 +14,10 @@ use crate::account::Execution as Booking;
 use crate::engine::{EngineEvent, Fill, OrderRef};
 
 /// A fill of the synthetic market's own orders, for its generator's bookkeeping.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParticipantFill {
+    /// The symbol the order is on (generator tags are unique per symbol).
+    pub symbol: String,
     /// The generator's tag of the order.
     pub tag: u64,
     /// The quantity filled.
@@ -26,17 +28,38 @@ pub struct ParticipantFill {
 
 impl Exchange {
     /// Books every engine event of one operation on `symbol`.
-    pub(super) fn apply_engine_events(&mut self, symbol: &str, events: &[EngineEvent], now_ms: u64) {
+    pub(super) fn apply_engine_events(
+        &mut self,
+        symbol: &str,
+        events: &[EngineEvent],
+        now_ms: u64,
+    ) {
         for event in events {
             match event {
                 EngineEvent::Fill(fill) => self.apply_fill(symbol, fill, now_ms),
                 EngineEvent::MakerExpired(expired) => {
-                    self.close_user_order(expired.order, VenueStatus::ExpiredInMatch, "EXPIRED", expired.reason.binance_code(), now_ms);
+                    self.close_user_order(
+                        symbol,
+                        expired.order,
+                        VenueStatus::ExpiredInMatch,
+                        "EXPIRED",
+                        expired.reason.binance_code(),
+                        now_ms,
+                    );
                 }
                 EngineEvent::Canceled(canceled) => {
-                    self.close_user_order(canceled.order, VenueStatus::Canceled, "CANCELED", 0, now_ms);
+                    self.close_user_order(
+                        symbol,
+                        canceled.order,
+                        VenueStatus::Canceled,
+                        "CANCELED",
+                        0,
+                        now_ms,
+                    );
                 }
-                EngineEvent::Amended(amended) => self.apply_amend(amended.order.id, amended.price, amended.orig_qty, now_ms),
+                EngineEvent::Amended(amended) => {
+                    self.apply_amend(amended.order.id, amended.price, amended.orig_qty, now_ms)
+                }
                 EngineEvent::Taker(_) => {}
             }
         }
@@ -53,15 +76,49 @@ impl Exchange {
         if let Some(market) = self.markets.get_mut(symbol) {
             market.record_trade(trade);
         }
-        self.events.push(VenueEvent::Trade { symbol: symbol.to_owned(), trade });
+        self.events.push(VenueEvent::Trade {
+            symbol: symbol.to_owned(),
+            trade,
+        });
         let taker_done = fill.taker_remaining_qty.is_zero();
-        self.fill_side(fill.taker, fill.taker_side, fill, false, taker_done, now_ms);
-        self.fill_side(fill.maker, fill.maker_side(), fill, true, fill.maker_fully_filled, now_ms);
+        self.fill_side(
+            symbol,
+            fill.taker,
+            fill.taker_side,
+            fill,
+            false,
+            taker_done,
+            now_ms,
+        );
+        self.fill_side(
+            symbol,
+            fill.maker,
+            fill.maker_side(),
+            fill,
+            true,
+            fill.maker_fully_filled,
+            now_ms,
+        );
     }
 
-    fn fill_side(&mut self, who: OrderRef, side: Side, fill: &Fill, is_maker: bool, done: bool, now_ms: u64) {
+    #[allow(clippy::too_many_arguments)] // one call per side of a fill; the pieces are distinct
+    fn fill_side(
+        &mut self,
+        symbol: &str,
+        who: OrderRef,
+        side: Side,
+        fill: &Fill,
+        is_maker: bool,
+        done: bool,
+        now_ms: u64,
+    ) {
         if who.account.0 >= PARTICIPANT_BASE {
-            self.participant_fills.push(ParticipantFill { tag: who.tag, qty: fill.qty, done });
+            self.participant_fills.push(ParticipantFill {
+                symbol: symbol.to_owned(),
+                tag: who.tag,
+                qty: fill.qty,
+                done,
+            });
             return;
         }
         if let Err(error) = self.book_user_fill(who.id, side, fill, is_maker, now_ms) {
@@ -70,12 +127,29 @@ impl Exchange {
         }
     }
 
-    fn book_user_fill(&mut self, order_id: u64, side: Side, fill: &Fill, is_maker: bool, now_ms: u64) -> Result<(), crate::account::AccountError> {
-        let Some(record) = self.orders.get(&order_id) else { return Ok(()) };
-        let (account, symbol, position_side) = (record.account, record.symbol.clone(), record.position_side);
+    fn book_user_fill(
+        &mut self,
+        order_id: u64,
+        side: Side,
+        fill: &Fill,
+        is_maker: bool,
+        now_ms: u64,
+    ) -> Result<(), crate::account::AccountError> {
+        let Some(record) = self.orders.get(&order_id) else {
+            return Ok(());
+        };
+        let (account, symbol, position_side) =
+            (record.account, record.symbol.clone(), record.position_side);
         let booking = match self.accounts.get_mut(account) {
             Some(holder) => holder.apply_fill(
-                &Booking { symbol: &symbol, side, position_side, qty: fill.qty, price: fill.price, is_maker },
+                &Booking {
+                    symbol: &symbol,
+                    side,
+                    position_side,
+                    qty: fill.qty,
+                    price: fill.price,
+                    is_maker,
+                },
                 now_ms,
             )?,
             None => return Ok(()),
@@ -90,7 +164,13 @@ impl Exchange {
             time_ms: now_ms,
         };
         let done = self.advance_record(order_id, fill.price, fill.qty, now_ms);
-        self.trades.entry(account).or_default().push(UserTrade::new(&symbol, order_id, side, position_side, &report));
+        self.trades.entry(account).or_default().push(UserTrade::new(
+            &symbol,
+            order_id,
+            side,
+            position_side,
+            &report,
+        ));
         self.emit_fill_events(order_id, &report, now_ms);
         self.emit_account_update(account, &symbol, position_side, "ORDER", now_ms);
         if done {
@@ -101,21 +181,41 @@ impl Exchange {
 
     /// Adds a fill to a record; returns whether the order is now completely filled.
     fn advance_record(&mut self, order_id: u64, price: Price, qty: Qty, now_ms: u64) -> bool {
-        let Some(record) = self.orders.get_mut(&order_id) else { return false };
-        record.executed_qty = record.executed_qty.try_add(qty).unwrap_or(record.executed_qty);
-        record.cum_quote = record.cum_quote.try_add(price.notional(qty)).unwrap_or(record.cum_quote);
+        let Some(record) = self.orders.get_mut(&order_id) else {
+            return false;
+        };
+        record.executed_qty = record
+            .executed_qty
+            .try_add(qty)
+            .unwrap_or(record.executed_qty);
+        record.cum_quote = record
+            .cum_quote
+            .try_add(price.notional(qty))
+            .unwrap_or(record.cum_quote);
         record.update_time_ms = now_ms;
         let done = record.remaining_qty().is_zero();
-        record.status = if done { VenueStatus::Filled } else { VenueStatus::PartiallyFilled };
+        record.status = if done {
+            VenueStatus::Filled
+        } else {
+            VenueStatus::PartiallyFilled
+        };
         done
     }
 
     fn emit_fill_events(&mut self, order_id: u64, report: &FillReport, now_ms: u64) {
-        let Some(record) = self.orders.get(&order_id) else { return };
-        let Some(market) = self.markets.get(&record.symbol) else { return };
+        let Some(record) = self.orders.get(&order_id) else {
+            return;
+        };
+        let Some(market) = self.markets.get(&record.symbol) else {
+            return;
+        };
         let p = market.precision;
         let lite = record.trade_lite(report, p, now_ms);
-        let execution = Execution { kind: "TRADE", fill: Some(report.clone()), expiry_reason: 0 };
+        let execution = Execution {
+            kind: "TRADE",
+            fill: Some(report.clone()),
+            expiry_reason: 0,
+        };
         let update = record.trade_update(&execution, p, now_ms);
         let account = record.account;
         self.push_user(account, lite);
@@ -124,24 +224,49 @@ impl Exchange {
 
     /// Emits `ORDER_TRADE_UPDATE` for a change that is not a fill.
     pub(super) fn emit_execution(&mut self, order_id: u64, execution: Execution, now_ms: u64) {
-        let Some(record) = self.orders.get(&order_id) else { return };
-        let Some(market) = self.markets.get(&record.symbol) else { return };
+        let Some(record) = self.orders.get(&order_id) else {
+            return;
+        };
+        let Some(market) = self.markets.get(&record.symbol) else {
+            return;
+        };
         let payload = record.trade_update(&execution, market.precision, now_ms);
         let account = record.account;
         self.push_user(account, payload);
     }
 
     /// Closes a user's order with `status`, reporting `kind` with expiry reason `er`.
-    fn close_user_order(&mut self, who: OrderRef, status: VenueStatus, kind: &'static str, er: u8, now_ms: u64) {
+    fn close_user_order(
+        &mut self,
+        symbol: &str,
+        who: OrderRef,
+        status: VenueStatus,
+        kind: &'static str,
+        er: u8,
+        now_ms: u64,
+    ) {
         if who.account.0 >= PARTICIPANT_BASE {
-            self.participant_fills.push(ParticipantFill { tag: who.tag, qty: Qty::ZERO, done: true });
+            self.participant_fills.push(ParticipantFill {
+                symbol: symbol.to_owned(),
+                tag: who.tag,
+                qty: Qty::ZERO,
+                done: true,
+            });
             return;
         }
         if let Some(record) = self.orders.get_mut(&who.id) {
             record.status = status;
             record.update_time_ms = now_ms;
         }
-        self.emit_execution(who.id, Execution { kind, fill: None, expiry_reason: er }, now_ms);
+        self.emit_execution(
+            who.id,
+            Execution {
+                kind,
+                fill: None,
+                expiry_reason: er,
+            },
+            now_ms,
+        );
         self.record_closed(who.id);
     }
 
@@ -151,12 +276,28 @@ impl Exchange {
             record.orig_qty = orig_qty;
             record.update_time_ms = now_ms;
         }
-        self.emit_execution(order_id, Execution { kind: "AMENDMENT", fill: None, expiry_reason: 0 }, now_ms);
+        self.emit_execution(
+            order_id,
+            Execution {
+                kind: "AMENDMENT",
+                fill: None,
+                expiry_reason: 0,
+            },
+            now_ms,
+        );
     }
 
     /// Emits `ACCOUNT_UPDATE` (§8.3) with the USDT balance and one position leg.
-    pub(super) fn emit_account_update(&mut self, account: u32, symbol: &str, leg: kestrel_model::order::PositionSide, reason: &str, now_ms: u64) {
-        let payload = self.account_update_payload(account, Some((symbol, leg)), reason, Money::ZERO, now_ms);
+    pub(super) fn emit_account_update(
+        &mut self,
+        account: u32,
+        symbol: &str,
+        leg: kestrel_model::order::PositionSide,
+        reason: &str,
+        now_ms: u64,
+    ) {
+        let payload =
+            self.account_update_payload(account, Some((symbol, leg)), reason, Money::ZERO, now_ms);
         if let Some(payload) = payload {
             self.push_user(account, payload);
         }
@@ -176,7 +317,9 @@ impl Exchange {
         let mut positions = Vec::new();
         if let Some((symbol, side)) = leg {
             let open = self.open_orders_for_margin(account);
-            let rows = holder.position_risk_for(symbol, &open, &self.marks()).ok()?;
+            let rows = holder
+                .position_risk_for(symbol, &open, &self.marks())
+                .ok()?;
             let p = self.markets.get(symbol)?.precision;
             for row in rows.iter().filter(|r| r.position_side == side) {
                 positions.push(json!({

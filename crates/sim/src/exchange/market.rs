@@ -53,7 +53,11 @@ impl Candle {
             quote_volume: trade.price.notional(trade.qty),
             trades: 1,
             taker_buy_volume: if taker_buy { trade.qty } else { Qty::ZERO },
-            taker_buy_quote: if taker_buy { trade.price.notional(trade.qty) } else { Money::ZERO },
+            taker_buy_quote: if taker_buy {
+                trade.price.notional(trade.qty)
+            } else {
+                Money::ZERO
+            },
         }
     }
 
@@ -63,11 +67,20 @@ impl Candle {
         self.close = trade.price;
         self.volume = self.volume.try_add(trade.qty).unwrap_or(self.volume);
         let notional = trade.price.notional(trade.qty);
-        self.quote_volume = self.quote_volume.try_add(notional).unwrap_or(self.quote_volume);
+        self.quote_volume = self
+            .quote_volume
+            .try_add(notional)
+            .unwrap_or(self.quote_volume);
         self.trades += 1;
         if !trade.buyer_is_maker {
-            self.taker_buy_volume = self.taker_buy_volume.try_add(trade.qty).unwrap_or(self.taker_buy_volume);
-            self.taker_buy_quote = self.taker_buy_quote.try_add(notional).unwrap_or(self.taker_buy_quote);
+            self.taker_buy_volume = self
+                .taker_buy_volume
+                .try_add(trade.qty)
+                .unwrap_or(self.taker_buy_volume);
+            self.taker_buy_quote = self
+                .taker_buy_quote
+                .try_add(notional)
+                .unwrap_or(self.taker_buy_quote);
         }
     }
 }
@@ -95,6 +108,8 @@ pub struct Market {
     pub last_top: Option<((Price, Qty), (Price, Qty))>,
     /// Funding rate history: (funding time, rate, mark).
     pub funding_history: VecDeque<(u64, Rate, Price)>,
+    /// In replay mode, the replayed book the REST depth serves instead of the engine's.
+    pub replayed_depth: Option<super::DepthSnapshot>,
     /// Scratch buffer for level changes.
     changes: Vec<LevelChange>,
 }
@@ -102,23 +117,40 @@ pub struct Market {
 impl Market {
     /// A market for `instrument` whose mark starts at `initial_price`.
     #[must_use]
-    pub fn new(instrument: Instrument, initial_price: Price, next_funding_ms: u64, now_ms: u64) -> Self {
+    pub fn new(
+        instrument: Instrument,
+        initial_price: Price,
+        next_funding_ms: u64,
+        now_ms: u64,
+    ) -> Self {
         let precision = Precision {
             price: instrument.price_precision as usize,
             qty: instrument.quantity_precision as usize,
         };
         let start_id = 1;
-        let engine = MatchingEngine::new(EngineConfig { last_update_id: start_id, ..EngineConfig::default() });
+        let engine = MatchingEngine::new(EngineConfig {
+            last_update_id: start_id,
+            ..EngineConfig::default()
+        });
         Self {
             precision,
             engine,
             trades: VecDeque::with_capacity(TRADE_HISTORY),
             candles: VecDeque::with_capacity(64),
-            mark: MarkInfo { mark: initial_price, index: initial_price, funding_rate: Rate::ZERO, next_funding_ms },
+            mark: MarkInfo {
+                mark: initial_price,
+                index: initial_price,
+                funding_rate: Rate::ZERO,
+                next_funding_ms,
+            },
             last_price: None,
-            depth: Cadence::ALL.iter().map(|c| DepthDiffBuilder::new(*c, start_id, now_ms)).collect(),
+            depth: Cadence::ALL
+                .iter()
+                .map(|c| DepthDiffBuilder::new(*c, start_id, now_ms))
+                .collect(),
             last_top: None,
             funding_history: VecDeque::new(),
+            replayed_depth: None,
             changes: Vec::with_capacity(256),
             instrument,
         }
@@ -176,6 +208,8 @@ impl Market {
     /// The price conditional orders with `CONTRACT_PRICE` watch: the last trade, else the mid.
     #[must_use]
     pub fn contract_price(&self) -> Price {
-        self.last_price.or_else(|| self.top().map(|(b, a)| b.0.midpoint(a.0))).unwrap_or(self.mark.mark)
+        self.last_price
+            .or_else(|| self.top().map(|(b, a)| b.0.midpoint(a.0)))
+            .unwrap_or(self.mark.mark)
     }
 }

@@ -19,6 +19,7 @@ pub mod feed;
 mod fills;
 pub mod market;
 pub mod order;
+mod participants;
 mod place;
 mod queries;
 mod settle;
@@ -33,12 +34,12 @@ use crate::account::{Accounts, Brackets};
 use crate::api::ApiError;
 use crate::engine::EngineEvent;
 pub use conditional::{AlgoRecord, Conditional};
-pub use fills::ParticipantFill;
 pub use feed::{Cadence, MarkInfo, PublicTrade};
+pub use fills::ParticipantFill;
 pub use market::Market;
 pub use order::{FillReport, OrderRecord, Precision, VenueStatus};
 pub use place::PlaceRequest;
-pub use queries::{DepthSnapshot, OrderKey, UserTrade};
+pub use queries::{Amendment, DepthSnapshot, OrderKey, UserTrade};
 
 /// Engine account ids at and above this belong to the synthetic market's agents.
 pub const PARTICIPANT_BASE: u32 = 1_000_000;
@@ -62,6 +63,9 @@ pub struct ExchangeConfig {
     pub legacy_conditional_orders: bool,
     /// Seed for generated identifiers (listen keys).
     pub seed: u64,
+    /// Request-weight and order-rate limits (advertised in `exchangeInfo`, enforced by the
+    /// server).
+    pub limits: crate::api::LimitConfig,
 }
 
 /// Something the streams publish.
@@ -151,6 +155,7 @@ pub struct Exchange {
     algo_children: BTreeMap<u64, u64>,
     /// Fills and removals of the synthetic market's orders, for its generator.
     participant_fills: Vec<fills::ParticipantFill>,
+    participants: participants::ParticipantOrders,
     next_order_id: u64,
     next_algo_id: u64,
     listen_keys: BTreeMap<String, ListenKey>,
@@ -184,6 +189,7 @@ impl Exchange {
             algos: BTreeMap::new(),
             algo_children: BTreeMap::new(),
             participant_fills: Vec::new(),
+            participants: participants::ParticipantOrders::default(),
             next_order_id: 1,
             next_algo_id: 1,
             listen_keys: BTreeMap::new(),
@@ -198,15 +204,31 @@ impl Exchange {
     ///
     /// # Errors
     /// `-1130` when the key is empty or already used.
-    pub fn open_account(&mut self, api_key: &str, api_secret: &str, balance: Money, now_ms: u64) -> Result<u32, ApiError> {
-        let number = u32::try_from(self.accounts.len() + 1).map_err(|_| ApiError::bad_request(-1130, "too many accounts"))?;
-        let (maker, taker, leverage) = (self.config.maker_fee_rate, self.config.taker_fee_rate, self.config.default_leverage);
+    pub fn open_account(
+        &mut self,
+        api_key: &str,
+        api_secret: &str,
+        balance: Money,
+        now_ms: u64,
+    ) -> Result<u32, ApiError> {
+        let number = u32::try_from(self.accounts.len() + 1)
+            .map_err(|_| ApiError::bad_request(-1130, "too many accounts"))?;
+        let (maker, taker, leverage) = (
+            self.config.maker_fee_rate,
+            self.config.taker_fee_rate,
+            self.config.default_leverage,
+        );
         let symbols: Vec<String> = self.markets.keys().cloned().collect();
-        let account = self.accounts.open(number, api_key, Secret::new(api_secret)).map_err(account_error)?;
+        let account = self
+            .accounts
+            .open(number, api_key, Secret::new(api_secret))
+            .map_err(account_error)?;
         account.set_fee_rates(maker, taker);
         for symbol in &symbols {
             if leverage != crate::account::DEFAULT_LEVERAGE {
-                account.set_leverage(symbol, leverage, &[], &BTreeMap::new(), now_ms).map_err(account_error)?;
+                account
+                    .set_leverage(symbol, leverage, &[], &BTreeMap::new(), now_ms)
+                    .map_err(account_error)?;
             }
         }
         account.deposit(balance, now_ms).map_err(account_error)?;
@@ -217,7 +239,9 @@ impl Exchange {
     #[must_use]
     pub fn secret_for(&self, api_key: &str) -> Option<String> {
         let number = self.accounts.number_for_api_key(api_key)?;
-        self.accounts.get(number).map(|a| a.api_secret().expose().to_owned())
+        self.accounts
+            .get(number)
+            .map(|a| a.api_secret().expose().to_owned())
     }
 
     /// The account number of `api_key`.
@@ -241,7 +265,9 @@ impl Exchange {
     }
 
     fn market_mut(&mut self, symbol: &str) -> Result<&mut Market, ApiError> {
-        self.markets.get_mut(symbol).ok_or_else(ApiError::bad_symbol)
+        self.markets
+            .get_mut(symbol)
+            .ok_or_else(ApiError::bad_symbol)
     }
 
     /// The accounts.
@@ -264,7 +290,10 @@ impl Exchange {
     /// The mark prices of every market, for margin figures.
     #[must_use]
     pub fn marks(&self) -> BTreeMap<String, Price> {
-        self.markets.iter().map(|(s, m)| (s.clone(), m.mark.mark)).collect()
+        self.markets
+            .iter()
+            .map(|(s, m)| (s.clone(), m.mark.mark))
+            .collect()
     }
 
     fn take_order_id(&mut self) -> u64 {
@@ -282,7 +311,8 @@ impl Exchange {
     /// Files a new order record as open.
     fn record_open(&mut self, record: OrderRecord) {
         let (id, account) = (record.order_id, record.account);
-        self.client_ids.insert((account, record.client_order_id.clone()), id);
+        self.client_ids
+            .insert((account, record.client_order_id.clone()), id);
         self.open.entry(account).or_default().insert(id);
         self.account_orders.entry(account).or_default().push(id);
         self.orders.insert(id, record);
@@ -291,7 +321,9 @@ impl Exchange {
     /// Marks order `id` closed: it leaves the open set and frees its client id.
     fn record_closed(&mut self, id: u64) {
         self.conditionals.remove(&id);
-        let Some(record) = self.orders.get(&id) else { return };
+        let Some(record) = self.orders.get(&id) else {
+            return;
+        };
         let key = (record.account, record.client_order_id.clone());
         if self.client_ids.get(&key) == Some(&id) {
             self.client_ids.remove(&key);
@@ -328,3 +360,5 @@ fn next_boundary(now_ms: u64, interval_ms: u64) -> u64 {
     (now_ms / interval + 1) * interval
 }
 
+#[cfg(test)]
+mod tests;

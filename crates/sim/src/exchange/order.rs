@@ -145,13 +145,18 @@ impl OrderRecord {
     /// The average fill price, zero before any fill.
     #[must_use]
     pub fn avg_price(&self) -> Price {
-        self.cum_quote.try_div_qty(self.executed_qty, RoundingMode::HalfEven).unwrap_or(Price::ZERO)
+        self.cum_quote
+            .try_div_qty(self.executed_qty, RoundingMode::HalfEven)
+            .unwrap_or(Price::ZERO)
     }
 
     /// The quantity still working.
     #[must_use]
     pub fn remaining_qty(&self) -> Qty {
-        self.orig_qty.try_sub(self.executed_qty).unwrap_or(Qty::ZERO).max(Qty::ZERO)
+        self.orig_qty
+            .try_sub(self.executed_qty)
+            .unwrap_or(Qty::ZERO)
+            .max(Qty::ZERO)
     }
 
     fn tif_name(&self) -> &'static str {
@@ -188,8 +193,13 @@ impl OrderRecord {
             "time": self.time_ms,
             "updateTime": self.update_time_ms,
         });
-        if let (Some(activate), Some(rate), Some(map)) = (self.activate_price, self.price_rate, object.as_object_mut()) {
-            map.insert("activatePrice".into(), json!(format!("{:.*}", p.price, activate)));
+        if let (Some(activate), Some(rate), Some(map)) =
+            (self.activate_price, self.price_rate, object.as_object_mut())
+        {
+            map.insert(
+                "activatePrice".into(),
+                json!(format!("{:.*}", p.price, activate)),
+            );
             map.insert("priceRate".into(), json!(format!("{rate}")));
         }
         object

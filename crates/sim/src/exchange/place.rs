@@ -63,7 +63,12 @@ impl Exchange {
     ///
     /// # Errors
     /// Binance's code for the first rule the request breaks; nothing is recorded then.
-    pub fn place_order(&mut self, account: u32, request: &PlaceRequest, now_ms: u64) -> Result<Placed, ApiError> {
+    pub fn place_order(
+        &mut self,
+        account: u32,
+        request: &PlaceRequest,
+        now_ms: u64,
+    ) -> Result<Placed, ApiError> {
         self.check_shape(account, request)?;
         if request.order_type.is_conditional() {
             if !self.config.legacy_conditional_orders {
@@ -78,8 +83,24 @@ impl Exchange {
         self.submit(record, request.stp, now_ms)
     }
 
+    /// Checks an order without placing it (`POST /fapi/v1/order/test`).
+    ///
+    /// # Errors
+    /// Binance's code for the first rule the request breaks.
+    pub fn check_order(&self, account: u32, request: &PlaceRequest) -> Result<(), ApiError> {
+        self.check_shape(account, request)?;
+        if request.order_type.is_conditional() && !self.config.legacy_conditional_orders {
+            return Err(ApiError::stop_order_switch_algo());
+        }
+        self.check_rules(account, request)
+    }
+
     /// The shape checks of an algo order: the same as a regular order's.
-    pub(super) fn check_algo_shape(&self, account: u32, request: &PlaceRequest) -> Result<(), ApiError> {
+    pub(super) fn check_algo_shape(
+        &self,
+        account: u32,
+        request: &PlaceRequest,
+    ) -> Result<(), ApiError> {
         self.check_shape(account, request)
     }
 
@@ -88,8 +109,12 @@ impl Exchange {
         self.market(&request.symbol)?;
         let kind = request.order_type;
         if kind.has_limit_price() {
-            request.price.ok_or_else(|| ApiError::mandatory_param("price"))?;
-            request.time_in_force.ok_or_else(|| ApiError::mandatory_param("timeInForce"))?;
+            request
+                .price
+                .ok_or_else(|| ApiError::mandatory_param("price"))?;
+            request
+                .time_in_force
+                .ok_or_else(|| ApiError::mandatory_param("timeInForce"))?;
         } else if request.price.is_some() {
             return Err(ApiError::param_not_required("price"));
         }
@@ -97,7 +122,9 @@ impl Exchange {
             return Err(ApiError::mandatory_param("stopPrice"));
         }
         if kind == OrderType::TrailingStopMarket {
-            let rate = request.callback_rate.ok_or_else(|| ApiError::mandatory_param("callbackRate"))?;
+            let rate = request
+                .callback_rate
+                .ok_or_else(|| ApiError::mandatory_param("callbackRate"))?;
             if rate < Rate::from_raw(10_000_000) || rate > Rate::from_raw(1_000_000_000) {
                 return Err(ApiError::invalid_parameter("callbackRate"));
             }
@@ -108,9 +135,15 @@ impl Exchange {
 
     fn check_close_position(&self, request: &PlaceRequest) -> Result<(), ApiError> {
         if !request.close_position {
-            return request.quantity.map(|_| ()).ok_or_else(|| ApiError::mandatory_param("quantity"));
+            return request
+                .quantity
+                .map(|_| ())
+                .ok_or_else(|| ApiError::mandatory_param("quantity"));
         }
-        if !matches!(request.order_type, OrderType::StopMarket | OrderType::TakeProfitMarket) {
+        if !matches!(
+            request.order_type,
+            OrderType::StopMarket | OrderType::TakeProfitMarket
+        ) {
             return Err(ApiError::param_not_required("closePosition"));
         }
         if request.quantity.is_some() {
@@ -123,11 +156,16 @@ impl Exchange {
     }
 
     fn check_position_side(&self, account: u32, request: &PlaceRequest) -> Result<(), ApiError> {
-        let mode = self.accounts.get(account).map_or(PositionMode::OneWay, |a| a.position_mode());
+        let mode = self
+            .accounts
+            .get(account)
+            .map_or(PositionMode::OneWay, |a| a.position_mode());
         let side = request.position_side.unwrap_or(PositionSide::Both);
         match (mode, side) {
             (PositionMode::OneWay, PositionSide::Both) => Ok(()),
-            (PositionMode::Hedge, PositionSide::Long | PositionSide::Short) if request.reduce_only => {
+            (PositionMode::Hedge, PositionSide::Long | PositionSide::Short)
+                if request.reduce_only =>
+            {
                 Err(ApiError::param_not_required("reduceOnly"))
             }
             (PositionMode::Hedge, PositionSide::Long | PositionSide::Short) => Ok(()),
@@ -151,13 +189,18 @@ impl Exchange {
             mark_price: Some(market.mark.mark),
             open_orders: u32::try_from(open_orders).unwrap_or(u32::MAX),
         };
-        market.instrument.validate(&check).map_err(|v| ApiError::from_rule(&v))
+        market
+            .instrument
+            .validate(&check)
+            .map_err(|v| ApiError::from_rule(&v))
     }
 
     fn open_count(&self, account: u32, symbol: &str) -> usize {
-        self.open
-            .get(&account)
-            .map_or(0, |ids| ids.iter().filter(|id| self.orders.get(id).is_some_and(|o| o.symbol == symbol)).count())
+        self.open.get(&account).map_or(0, |ids| {
+            ids.iter()
+                .filter(|id| self.orders.get(id).is_some_and(|o| o.symbol == symbol))
+                .count()
+        })
     }
 
     /// The quantity to submit: as asked, or for a reduce-only order in one-way mode, clipped to
@@ -196,9 +239,13 @@ impl Exchange {
 
     /// Binance's margin check: the order's initial margin must fit the available balance.
     fn check_margin(&self, account: u32, request: &PlaceRequest, qty: Qty) -> Result<(), ApiError> {
-        let Some(holder) = self.accounts.get(account) else { return Err(ApiError::rejected_api_key()) };
+        let Some(holder) = self.accounts.get(account) else {
+            return Err(ApiError::rejected_api_key());
+        };
         let market = self.market(&request.symbol)?;
-        let price = request.price.unwrap_or_else(|| self.expected_fill_price(market, request.side));
+        let price = request
+            .price
+            .unwrap_or_else(|| self.expected_fill_price(market, request.side));
         let open = self.open_orders_for_margin(account);
         let order = OpenOrder {
             symbol: &request.symbol,
@@ -207,7 +254,9 @@ impl Exchange {
             price,
             qty,
         };
-        holder.check_new_order(&order, request.reduce_only, &open, &self.marks()).map_err(account_error)
+        holder
+            .check_new_order(&order, request.reduce_only, &open, &self.marks())
+            .map_err(account_error)
     }
 
     /// Where a market order is expected to fill: the opposite best, else the mark.
@@ -220,8 +269,11 @@ impl Exchange {
     }
 
     /// The account's resting orders as margin sees them.
-    pub(super) fn open_orders_for_margin(&self, account: u32) -> Vec<OpenOrder<'_>> {
-        let Some(ids) = self.open.get(&account) else { return Vec::new() };
+    #[must_use]
+    pub fn open_orders_for_margin(&self, account: u32) -> Vec<OpenOrder<'_>> {
+        let Some(ids) = self.open.get(&account) else {
+            return Vec::new();
+        };
         ids.iter()
             .filter_map(|id| self.orders.get(id))
             .filter(|o| !o.order_type.is_conditional() && o.price.is_positive())
@@ -236,14 +288,23 @@ impl Exchange {
     }
 
     /// A fresh record in state `NEW`, with its client order id checked or generated.
-    pub(super) fn new_record(&mut self, account: u32, request: &PlaceRequest, qty: Qty, now_ms: u64) -> Result<OrderRecord, ApiError> {
+    pub(super) fn new_record(
+        &mut self,
+        account: u32,
+        request: &PlaceRequest,
+        qty: Qty,
+        now_ms: u64,
+    ) -> Result<OrderRecord, ApiError> {
         if let Some(id) = &request.client_order_id
             && self.client_ids.contains_key(&(account, id.clone()))
         {
             return Err(ApiError::duplicated_client_order_id());
         }
         let order_id = self.take_order_id();
-        let client_order_id = request.client_order_id.clone().unwrap_or_else(|| generated_client_id(order_id));
+        let client_order_id = request
+            .client_order_id
+            .clone()
+            .unwrap_or_else(|| generated_client_id(order_id));
         Ok(OrderRecord {
             order_id,
             account,
@@ -274,7 +335,12 @@ impl Exchange {
 
     /// Files a new LIMIT/MARKET record and runs it through its engine. A FOK that cannot fill
     /// or a post-only that would take is refused and leaves no record.
-    pub(super) fn submit(&mut self, record: OrderRecord, stp: Stp, now_ms: u64) -> Result<Placed, ApiError> {
+    pub(super) fn submit(
+        &mut self,
+        record: OrderRecord,
+        stp: Stp,
+        now_ms: u64,
+    ) -> Result<Placed, ApiError> {
         let ack = record.clone();
         let id = record.order_id;
         self.record_open(record);
@@ -289,7 +355,9 @@ impl Exchange {
     /// Submits filed order `id` to its symbol's engine and books everything that happens,
     /// starting with its `NEW` event. Refusals (FOK, post-only) emit nothing.
     pub(super) fn run_in_engine(&mut self, id: u64, stp: Stp, now_ms: u64) -> Result<(), ApiError> {
-        let Some(record) = self.orders.get(&id) else { return Err(ApiError::unknown_order()) };
+        let Some(record) = self.orders.get(&id) else {
+            return Err(ApiError::unknown_order());
+        };
         let order = NewOrder {
             id,
             account: AccountId(record.account),
@@ -307,14 +375,28 @@ impl Exchange {
             Ok(outcome) => outcome,
             Err(error) => {
                 self.scratch = events;
-                return Err(ApiError::bad_request(error.binance_code(), error.to_string()));
+                return Err(ApiError::bad_request(
+                    error.binance_code(),
+                    error.to_string(),
+                ));
             }
         };
         if let TakerStatus::Rejected(reason) = outcome.status {
             self.scratch = events;
-            return Err(ApiError::bad_request(reason.binance_code(), reason.binance_msg()));
+            return Err(ApiError::bad_request(
+                reason.binance_code(),
+                reason.binance_msg(),
+            ));
         }
-        self.emit_execution(id, Execution { kind: "NEW", fill: None, expiry_reason: 0 }, now_ms);
+        self.emit_execution(
+            id,
+            Execution {
+                kind: "NEW",
+                fill: None,
+                expiry_reason: 0,
+            },
+            now_ms,
+        );
         self.apply_engine_events(&symbol, &events, now_ms);
         self.finish_taker(&outcome, now_ms);
         self.scratch = events;
@@ -336,7 +418,15 @@ impl Exchange {
             };
             record.update_time_ms = now_ms;
         }
-        self.emit_execution(id, Execution { kind: "EXPIRED", fill: None, expiry_reason: reason.binance_code() }, now_ms);
+        self.emit_execution(
+            id,
+            Execution {
+                kind: "EXPIRED",
+                fill: None,
+                expiry_reason: reason.binance_code(),
+            },
+            now_ms,
+        );
         self.record_closed(id);
     }
 }

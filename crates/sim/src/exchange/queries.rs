@@ -21,6 +21,17 @@ pub enum OrderKey {
     Client(String),
 }
 
+/// The new terms of a modify: Binance requires the side again, the new quantity and price.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Amendment {
+    /// The order's side (must match).
+    pub side: Side,
+    /// The new original quantity.
+    pub qty: Qty,
+    /// The new limit price.
+    pub price: Price,
+}
+
 /// A REST depth snapshot (§3.2 `/fapi/v1/depth`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DepthSnapshot {
@@ -50,8 +61,20 @@ pub struct UserTrade {
 impl UserTrade {
     /// A row for `fill` of order `order_id`.
     #[must_use]
-    pub fn new(symbol: &str, order_id: u64, side: Side, position_side: PositionSide, fill: &FillReport) -> Self {
-        Self { symbol: symbol.to_owned(), order_id, side, position_side, fill: fill.clone() }
+    pub fn new(
+        symbol: &str,
+        order_id: u64,
+        side: Side,
+        position_side: PositionSide,
+        fill: &FillReport,
+    ) -> Self {
+        Self {
+            symbol: symbol.to_owned(),
+            order_id,
+            side,
+            position_side,
+            fill: fill.clone(),
+        }
     }
 }
 
@@ -62,7 +85,21 @@ impl Exchange {
     /// `-1121` for an unknown symbol.
     pub fn depth(&self, symbol: &str, limit: usize) -> Result<DepthSnapshot, ApiError> {
         let market = self.market(symbol)?;
-        let take = |side| market.engine.levels(side).take(limit).map(|l| (l.price, l.qty)).collect();
+        if let Some(replayed) = &market.replayed_depth {
+            return Ok(DepthSnapshot {
+                last_update_id: replayed.last_update_id,
+                bids: replayed.bids.iter().take(limit).copied().collect(),
+                asks: replayed.asks.iter().take(limit).copied().collect(),
+            });
+        }
+        let take = |side| {
+            market
+                .engine
+                .levels(side)
+                .take(limit)
+                .map(|l| (l.price, l.qty))
+                .collect()
+        };
         Ok(DepthSnapshot {
             last_update_id: market.update_id(),
             bids: take(kestrel_model::book::BookSide::Bid),
@@ -70,17 +107,49 @@ impl Exchange {
         })
     }
 
+    /// Replaces `symbol`'s REST depth with a replayed book (replay mode: the snapshot reflects
+    /// the replayed book at that moment).
+    pub fn set_replayed_depth(
+        &mut self,
+        symbol: &str,
+        last_update_id: u64,
+        bids: Vec<kestrel_model::Level>,
+        asks: Vec<kestrel_model::Level>,
+    ) {
+        let pairs = |levels: Vec<kestrel_model::Level>| {
+            levels.into_iter().map(|l| (l.price, l.qty)).collect()
+        };
+        if let Some(market) = self.markets.get_mut(symbol) {
+            market.replayed_depth = Some(DepthSnapshot {
+                last_update_id,
+                bids: pairs(bids),
+                asks: pairs(asks),
+            });
+        }
+    }
+
     /// Finds one of `account`'s orders on `symbol`.
     ///
     /// # Errors
     /// `-2013` "Order does not exist." when there is none.
-    pub fn find_order(&self, account: u32, symbol: &str, key: &OrderKey) -> Result<&OrderRecord, ApiError> {
+    pub fn find_order(
+        &self,
+        account: u32,
+        symbol: &str,
+        key: &OrderKey,
+    ) -> Result<&OrderRecord, ApiError> {
         let id = match key {
             OrderKey::Id(id) => Some(*id),
             OrderKey::Client(client) => self
                 .account_orders
                 .get(&account)
-                .and_then(|ids| ids.iter().rev().find(|id| self.orders.get(id).is_some_and(|o| &o.client_order_id == client)))
+                .and_then(|ids| {
+                    ids.iter().rev().find(|id| {
+                        self.orders
+                            .get(id)
+                            .is_some_and(|o| &o.client_order_id == client)
+                    })
+                })
                 .copied(),
         };
         id.and_then(|id| self.orders.get(&id))
@@ -92,8 +161,16 @@ impl Exchange {
     ///
     /// # Errors
     /// `-2011` "Unknown order sent." when it is unknown or already closed.
-    pub fn cancel_order(&mut self, account: u32, symbol: &str, key: &OrderKey, now_ms: u64) -> Result<OrderRecord, ApiError> {
-        let record = self.find_order(account, symbol, key).map_err(|_| ApiError::unknown_order())?;
+    pub fn cancel_order(
+        &mut self,
+        account: u32,
+        symbol: &str,
+        key: &OrderKey,
+        now_ms: u64,
+    ) -> Result<OrderRecord, ApiError> {
+        let record = self
+            .find_order(account, symbol, key)
+            .map_err(|_| ApiError::unknown_order())?;
         if !record.status.is_open() {
             return Err(ApiError::unknown_order());
         }
@@ -111,7 +188,10 @@ impl Exchange {
             result.map_err(|_| ApiError::unknown_order())?;
             self.after_book_change(symbol, now_ms);
         }
-        self.orders.get(&id).cloned().ok_or_else(ApiError::unknown_order)
+        self.orders
+            .get(&id)
+            .cloned()
+            .ok_or_else(ApiError::unknown_order)
     }
 
     fn close_conditional(&mut self, id: u64, now_ms: u64) {
@@ -119,7 +199,15 @@ impl Exchange {
             record.status = VenueStatus::Canceled;
             record.update_time_ms = now_ms;
         }
-        self.emit_execution(id, super::order::Execution { kind: "CANCELED", fill: None, expiry_reason: 0 }, now_ms);
+        self.emit_execution(
+            id,
+            super::order::Execution {
+                kind: "CANCELED",
+                fill: None,
+                expiry_reason: 0,
+            },
+            now_ms,
+        );
         self.record_closed(id);
     }
 
@@ -127,12 +215,22 @@ impl Exchange {
     ///
     /// # Errors
     /// `-1121` for an unknown symbol.
-    pub fn cancel_all(&mut self, account: u32, symbol: &str, now_ms: u64) -> Result<usize, ApiError> {
+    pub fn cancel_all(
+        &mut self,
+        account: u32,
+        symbol: &str,
+        now_ms: u64,
+    ) -> Result<usize, ApiError> {
         self.market(symbol)?;
         let ids: Vec<u64> = self
             .open
             .get(&account)
-            .map(|ids| ids.iter().copied().filter(|id| self.orders.get(id).is_some_and(|o| o.symbol == symbol)).collect())
+            .map(|ids| {
+                ids.iter()
+                    .copied()
+                    .filter(|id| self.orders.get(id).is_some_and(|o| o.symbol == symbol))
+                    .collect()
+            })
             .unwrap_or_default();
         let count = ids.len();
         for id in ids {
@@ -153,7 +251,15 @@ impl Exchange {
     ///
     /// # Errors
     /// `-2013` unknown order, `-5027` no change, the price and quantity filters' codes.
-    pub fn modify_order(&mut self, account: u32, symbol: &str, key: &OrderKey, side: Side, qty: Qty, price: Price, now_ms: u64) -> Result<OrderRecord, ApiError> {
+    pub fn modify_order(
+        &mut self,
+        account: u32,
+        symbol: &str,
+        key: &OrderKey,
+        amendment: Amendment,
+        now_ms: u64,
+    ) -> Result<OrderRecord, ApiError> {
+        let Amendment { side, qty, price } = amendment;
         let record = self.find_order(account, symbol, key)?.clone();
         if !record.status.is_open() || self.conditionals.contains_key(&record.order_id) {
             return Err(ApiError::no_such_order());
@@ -173,15 +279,24 @@ impl Exchange {
             mark_price: Some(self.market(symbol)?.mark.mark),
             open_orders: 0,
         };
-        self.market(symbol)?.instrument.validate(&check).map_err(|v| ApiError::from_rule(&v))?;
+        self.market(symbol)?
+            .instrument
+            .validate(&check)
+            .map_err(|v| ApiError::from_rule(&v))?;
         let mut events = std::mem::take(&mut self.scratch);
         events.clear();
-        let outcome = self.market_mut(symbol)?.engine.amend(record.order_id, Some(price), qty, &mut events);
+        let outcome =
+            self.market_mut(symbol)?
+                .engine
+                .amend(record.order_id, Some(price), qty, &mut events);
         let outcome = match outcome {
             Ok(outcome) => outcome,
             Err(error) => {
                 self.scratch = events;
-                return Err(ApiError::bad_request(error.binance_code(), error.to_string()));
+                return Err(ApiError::bad_request(
+                    error.binance_code(),
+                    error.to_string(),
+                ));
             }
         };
         self.apply_engine_events(symbol, &events, now_ms);
@@ -192,7 +307,10 @@ impl Exchange {
         }
         self.scratch = events;
         self.after_book_change(symbol, now_ms);
-        self.orders.get(&record.order_id).cloned().ok_or_else(ApiError::no_such_order)
+        self.orders
+            .get(&record.order_id)
+            .cloned()
+            .ok_or_else(ApiError::no_such_order)
     }
 
     fn finish_amended(&mut self, taker: &crate::engine::TakerOutcome, now_ms: u64) {
@@ -201,7 +319,11 @@ impl Exchange {
                 record.status = VenueStatus::Expired;
                 record.update_time_ms = now_ms;
             }
-            let execution = super::order::Execution { kind: "EXPIRED", fill: None, expiry_reason: reason.binance_code() };
+            let execution = super::order::Execution {
+                kind: "EXPIRED",
+                fill: None,
+                expiry_reason: reason.binance_code(),
+            };
             self.emit_execution(taker.order.id, execution, now_ms);
             self.record_closed(taker.order.id);
         }
@@ -224,7 +346,13 @@ impl Exchange {
     /// `account`'s orders on `symbol` with id at or above `from_id`, oldest first, at most
     /// `limit`.
     #[must_use]
-    pub fn all_orders(&self, account: u32, symbol: &str, from_id: u64, limit: usize) -> Vec<&OrderRecord> {
+    pub fn all_orders(
+        &self,
+        account: u32,
+        symbol: &str,
+        from_id: u64,
+        limit: usize,
+    ) -> Vec<&OrderRecord> {
         self.account_orders
             .get(&account)
             .map(|ids| {
@@ -240,13 +368,30 @@ impl Exchange {
 
     /// `account`'s fills on `symbol` (optionally of one order, from trade id `from_id`).
     #[must_use]
-    pub fn user_trades(&self, account: u32, symbol: &str, order_id: Option<u64>, from_id: u64, limit: usize) -> Vec<&UserTrade> {
-        let Some(trades) = self.trades.get(&account) else { return Vec::new() };
+    pub fn user_trades(
+        &self,
+        account: u32,
+        symbol: &str,
+        order_id: Option<u64>,
+        from_id: u64,
+        limit: usize,
+    ) -> Vec<&UserTrade> {
+        let Some(trades) = self.trades.get(&account) else {
+            return Vec::new();
+        };
         let matching: Vec<&UserTrade> = trades
             .iter()
-            .filter(|t| t.symbol == symbol && order_id.is_none_or(|id| t.order_id == id) && t.fill.trade_id >= from_id)
+            .filter(|t| {
+                t.symbol == symbol
+                    && order_id.is_none_or(|id| t.order_id == id)
+                    && t.fill.trade_id >= from_id
+            })
             .collect();
-        let skip = if from_id > 0 { 0 } else { matching.len().saturating_sub(limit) };
+        let skip = if from_id > 0 {
+            0
+        } else {
+            matching.len().saturating_sub(limit)
+        };
         matching.into_iter().skip(skip).take(limit).collect()
     }
 
@@ -254,8 +399,16 @@ impl Exchange {
     ///
     /// # Errors
     /// `-2011` when it is unknown or no longer waiting.
-    pub fn cancel_algo(&mut self, account: u32, key: &OrderKey, now_ms: u64) -> Result<AlgoRecord, ApiError> {
-        let algo_id = self.find_algo(account, key).map_err(|_| ApiError::unknown_order())?.algo_id;
+    pub fn cancel_algo(
+        &mut self,
+        account: u32,
+        key: &OrderKey,
+        now_ms: u64,
+    ) -> Result<AlgoRecord, ApiError> {
+        let algo_id = self
+            .find_algo(account, key)
+            .map_err(|_| ApiError::unknown_order())?
+            .algo_id;
         if self.conditionals.remove(&algo_key(algo_id)).is_none() {
             return Err(ApiError::unknown_order());
         }
@@ -264,7 +417,10 @@ impl Exchange {
             algo.update_ms = now_ms;
         }
         self.emit_algo(algo_id, now_ms);
-        self.algos.get(&algo_id).cloned().ok_or_else(ApiError::unknown_order)
+        self.algos
+            .get(&algo_id)
+            .cloned()
+            .ok_or_else(ApiError::unknown_order)
     }
 
     /// Finds one of `account`'s algo orders.
@@ -274,14 +430,25 @@ impl Exchange {
     pub fn find_algo(&self, account: u32, key: &OrderKey) -> Result<&AlgoRecord, ApiError> {
         let found = match key {
             OrderKey::Id(id) => self.algos.get(id),
-            OrderKey::Client(client) => self.algos.values().rev().find(|a| &a.client_algo_id == client),
+            OrderKey::Client(client) => self
+                .algos
+                .values()
+                .rev()
+                .find(|a| &a.client_algo_id == client),
         };
-        found.filter(|a| a.account == account).ok_or_else(ApiError::no_such_order)
+        found
+            .filter(|a| a.account == account)
+            .ok_or_else(ApiError::no_such_order)
     }
 
     /// `account`'s algo orders, waiting (`open_only`) or all, optionally on one symbol.
     #[must_use]
-    pub fn algo_orders(&self, account: u32, symbol: Option<&str>, open_only: bool) -> Vec<&AlgoRecord> {
+    pub fn algo_orders(
+        &self,
+        account: u32,
+        symbol: Option<&str>,
+        open_only: bool,
+    ) -> Vec<&AlgoRecord> {
         self.algos
             .values()
             .filter(|a| a.account == account && symbol.is_none_or(|s| a.request.symbol == s))
@@ -293,7 +460,13 @@ impl Exchange {
     ///
     /// # Errors
     /// `-4028` invalid leverage; `-2027` above the cap for the position.
-    pub fn set_leverage(&mut self, account: u32, symbol: &str, leverage: u32, now_ms: u64) -> Result<LeverageChange, ApiError> {
+    pub fn set_leverage(
+        &mut self,
+        account: u32,
+        symbol: &str,
+        leverage: u32,
+        now_ms: u64,
+    ) -> Result<LeverageChange, ApiError> {
         self.market(symbol)?;
         let marks = self.marks();
         let open: Vec<(String, Side, PositionSide, Price, Qty)> = self
@@ -303,10 +476,21 @@ impl Exchange {
             .collect();
         let orders: Vec<crate::account::OpenOrder<'_>> = open
             .iter()
-            .map(|(s, side, ps, price, qty)| crate::account::OpenOrder { symbol: s, side: *side, position_side: *ps, price: *price, qty: *qty })
+            .map(|(s, side, ps, price, qty)| crate::account::OpenOrder {
+                symbol: s,
+                side: *side,
+                position_side: *ps,
+                price: *price,
+                qty: *qty,
+            })
             .collect();
-        let holder = self.accounts.get_mut(account).ok_or_else(ApiError::rejected_api_key)?;
-        let change = holder.set_leverage(symbol, leverage, &orders, &marks, now_ms).map_err(account_error)?;
+        let holder = self
+            .accounts
+            .get_mut(account)
+            .ok_or_else(ApiError::rejected_api_key)?;
+        let change = holder
+            .set_leverage(symbol, leverage, &orders, &marks, now_ms)
+            .map_err(account_error)?;
         let payload = serde_json::json!({ "e": "ACCOUNT_CONFIG_UPDATE", "E": now_ms, "T": now_ms, "ac": { "s": symbol, "l": leverage } });
         self.push_user(account, payload);
         Ok(change)
@@ -316,26 +500,49 @@ impl Exchange {
     ///
     /// # Errors
     /// `-4046` unchanged, `-4047` open orders, `-4048` open position.
-    pub fn set_margin_type(&mut self, account: u32, symbol: &str, margin_type: MarginType, now_ms: u64) -> Result<(), ApiError> {
+    pub fn set_margin_type(
+        &mut self,
+        account: u32,
+        symbol: &str,
+        margin_type: MarginType,
+        now_ms: u64,
+    ) -> Result<(), ApiError> {
         self.market(symbol)?;
         let has_open = !self.open_orders(account, Some(symbol)).is_empty();
-        let holder = self.accounts.get_mut(account).ok_or_else(ApiError::rejected_api_key)?;
-        holder.set_margin_type(symbol, margin_type, has_open, now_ms).map_err(account_error)
+        let holder = self
+            .accounts
+            .get_mut(account)
+            .ok_or_else(ApiError::rejected_api_key)?;
+        holder
+            .set_margin_type(symbol, margin_type, has_open, now_ms)
+            .map_err(account_error)
     }
 
     /// Sets an account's position mode (`POST /fapi/v1/positionSide/dual`).
     ///
     /// # Errors
     /// `-4059` unchanged, `-4067` open orders, `-4068` open positions.
-    pub fn set_position_mode(&mut self, account: u32, mode: PositionMode, now_ms: u64) -> Result<(), ApiError> {
+    pub fn set_position_mode(
+        &mut self,
+        account: u32,
+        mode: PositionMode,
+        now_ms: u64,
+    ) -> Result<(), ApiError> {
         let has_open = !self.open_orders(account, None).is_empty();
-        let holder = self.accounts.get_mut(account).ok_or_else(ApiError::rejected_api_key)?;
-        holder.set_position_mode(mode, has_open, now_ms).map_err(account_error)
+        let holder = self
+            .accounts
+            .get_mut(account)
+            .ok_or_else(ApiError::rejected_api_key)?;
+        holder
+            .set_position_mode(mode, has_open, now_ms)
+            .map_err(account_error)
     }
 
     /// An account's wallet balance.
     #[must_use]
     pub fn wallet(&self, account: u32) -> Money {
-        self.accounts.get(account).map_or(Money::ZERO, |a| a.wallet_balance())
+        self.accounts
+            .get(account)
+            .map_or(Money::ZERO, |a| a.wallet_balance())
     }
 }

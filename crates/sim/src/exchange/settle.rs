@@ -25,7 +25,9 @@ impl Exchange {
     }
 
     fn publish_book(&mut self, symbol: &str, now_ms: u64, realtime_only: bool) {
-        let Some(market) = self.markets.get_mut(symbol) else { return };
+        let Some(market) = self.markets.get_mut(symbol) else {
+            return;
+        };
         market.collect_level_changes();
         let p = market.precision;
         for builder in &mut market.depth {
@@ -34,7 +36,11 @@ impl Exchange {
             }
             let cadence = builder.cadence();
             if let Some(payload) = builder.flush(symbol, p, now_ms) {
-                self.events.push(VenueEvent::Depth { symbol: symbol.to_owned(), cadence, payload });
+                self.events.push(VenueEvent::Depth {
+                    symbol: symbol.to_owned(),
+                    cadence,
+                    payload,
+                });
             }
         }
         let top = market.top();
@@ -42,7 +48,10 @@ impl Exchange {
             market.last_top = top;
             if let Some((bid, ask)) = top {
                 let payload = book_ticker_event(symbol, market.update_id(), bid, ask, p, now_ms);
-                self.events.push(VenueEvent::BookTicker { symbol: symbol.to_owned(), payload });
+                self.events.push(VenueEvent::BookTicker {
+                    symbol: symbol.to_owned(),
+                    payload,
+                });
             }
         }
     }
@@ -75,13 +84,23 @@ impl Exchange {
     ///
     /// # Errors
     /// `-1121` for an unknown symbol.
-    pub fn set_mark(&mut self, symbol: &str, mark: Price, index: Price, funding_rate: Rate, now_ms: u64) -> Result<(), ApiError> {
+    pub fn set_mark(
+        &mut self,
+        symbol: &str,
+        mark: Price,
+        index: Price,
+        funding_rate: Rate,
+        now_ms: u64,
+    ) -> Result<(), ApiError> {
         let market = self.market_mut(symbol)?;
         market.mark.mark = mark;
         market.mark.index = index;
         market.mark.funding_rate = funding_rate;
         let payload = mark_price_event(symbol, &market.mark, market.precision, now_ms);
-        self.events.push(VenueEvent::MarkPrice { symbol: symbol.to_owned(), payload });
+        self.events.push(VenueEvent::MarkPrice {
+            symbol: symbol.to_owned(),
+            payload,
+        });
         self.check_triggers(symbol, now_ms);
         self.liquidate(now_ms);
         Ok(())
@@ -97,16 +116,22 @@ impl Exchange {
         for (symbol, mark, rate) in due {
             let numbers: Vec<u32> = self.accounts.iter().map(|(n, _)| n).collect();
             for number in numbers {
-                let paid = self.accounts.get_mut(number).map(|a| a.apply_funding(&symbol, mark, rate, now_ms));
+                let paid = self
+                    .accounts
+                    .get_mut(number)
+                    .map(|a| a.apply_funding(&symbol, mark, rate, now_ms));
                 if let Some(Ok(Some(amount))) = paid
-                    && let Some(payload) = self.account_update_payload(number, None, "FUNDING_FEE", amount, now_ms)
+                    && let Some(payload) =
+                        self.account_update_payload(number, None, "FUNDING_FEE", amount, now_ms)
                 {
                     self.push_user(number, payload);
                 }
             }
             let interval = self.config.funding_interval_ms;
             if let Some(market) = self.markets.get_mut(&symbol) {
-                market.funding_history.push_back((market.mark.next_funding_ms, rate, mark));
+                market
+                    .funding_history
+                    .push_back((market.mark.next_funding_ms, rate, mark));
                 if market.funding_history.len() > 1000 {
                     market.funding_history.pop_front();
                 }
@@ -128,7 +153,11 @@ impl Exchange {
             .collect();
         for number in doomed {
             self.cancel_everything(number, now_ms);
-            let closing = self.accounts.get(number).map(|a| a.closing_orders()).unwrap_or_default();
+            let closing = self
+                .accounts
+                .get(number)
+                .map(|a| a.closing_orders())
+                .unwrap_or_default();
             for close in closing {
                 let request = PlaceRequest {
                     symbol: close.symbol.clone(),
@@ -150,14 +179,18 @@ impl Exchange {
                 };
                 match self.place_order(number, &request, now_ms) {
                     Ok(placed) => self.publish_force_order(&placed.result, now_ms),
-                    Err(error) => tracing::warn!(account = number, %error, "liquidation order refused"),
+                    Err(error) => {
+                        tracing::warn!(account = number, %error, "liquidation order refused")
+                    }
                 }
             }
         }
     }
 
     fn publish_force_order(&mut self, record: &super::OrderRecord, now_ms: u64) {
-        let Some(market) = self.markets.get(&record.symbol) else { return };
+        let Some(market) = self.markets.get(&record.symbol) else {
+            return;
+        };
         let p = market.precision;
         let payload = json!({
             "e": "forceOrder", "E": now_ms,
@@ -169,22 +202,38 @@ impl Exchange {
                 "T": now_ms,
             }
         });
-        self.events.push(VenueEvent::ForceOrder { symbol: record.symbol.clone(), payload });
+        self.events.push(VenueEvent::ForceOrder {
+            symbol: record.symbol.clone(),
+            payload,
+        });
     }
 
     /// Creates (or, if the account has a live one, extends and returns) a listen key valid for
     /// the configured time (§3.6).
     pub fn create_listen_key(&mut self, account: u32, now_ms: u64) -> String {
         let expires_ms = now_ms + self.config.listen_key_validity_ms;
-        if let Some((key, entry)) = self.listen_keys.iter_mut().find(|(_, k)| k.account == account) {
+        if let Some((key, entry)) = self
+            .listen_keys
+            .iter_mut()
+            .find(|(_, k)| k.account == account)
+        {
             entry.expires_ms = expires_ms;
             return key.clone();
         }
         self.listen_key_counter += 1;
-        let mut rng = ChaCha8Rng::seed_from_u64(self.config.seed ^ self.listen_key_counter.rotate_left(32));
+        let mut rng =
+            ChaCha8Rng::seed_from_u64(self.config.seed ^ self.listen_key_counter.rotate_left(32));
         const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-        let key: String = (0..64).map(|_| char::from(ALPHABET[(rng.next_u32() % 62) as usize])).collect();
-        self.listen_keys.insert(key.clone(), ListenKey { account, expires_ms });
+        let key: String = (0..64)
+            .map(|_| char::from(ALPHABET[(rng.next_u32() % 62) as usize]))
+            .collect();
+        self.listen_keys.insert(
+            key.clone(),
+            ListenKey {
+                account,
+                expires_ms,
+            },
+        );
         key
     }
 
@@ -192,11 +241,24 @@ impl Exchange {
     ///
     /// # Errors
     /// `-1125` when the key is unknown or expired.
-    pub fn keepalive_listen_key(&mut self, account: u32, key: Option<&str>, now_ms: u64) -> Result<String, ApiError> {
+    pub fn keepalive_listen_key(
+        &mut self,
+        account: u32,
+        key: Option<&str>,
+        now_ms: u64,
+    ) -> Result<String, ApiError> {
         let validity = self.config.listen_key_validity_ms;
         let entry = match key {
-            Some(key) => self.listen_keys.get_mut(key).filter(|k| k.account == account).map(|k| (key.to_owned(), k)),
-            None => self.listen_keys.iter_mut().find(|(_, k)| k.account == account).map(|(key, k)| (key.clone(), k)),
+            Some(key) => self
+                .listen_keys
+                .get_mut(key)
+                .filter(|k| k.account == account)
+                .map(|k| (key.to_owned(), k)),
+            None => self
+                .listen_keys
+                .iter_mut()
+                .find(|(_, k)| k.account == account)
+                .map(|(key, k)| (key.clone(), k)),
         };
         let (key, entry) = entry.ok_or_else(ApiError::invalid_listen_key)?;
         entry.expires_ms = now_ms + validity;
@@ -205,7 +267,8 @@ impl Exchange {
 
     /// Closes a listen key (its sockets stop receiving events).
     pub fn close_listen_key(&mut self, account: u32, key: Option<&str>) {
-        self.listen_keys.retain(|k, entry| entry.account != account || key.is_some_and(|key| key != k));
+        self.listen_keys
+            .retain(|k, entry| entry.account != account || key.is_some_and(|key| key != k));
     }
 
     /// The account a live listen key belongs to.
@@ -218,7 +281,10 @@ impl Exchange {
     pub fn expire_listen_key(&mut self, key: &str, now_ms: u64) {
         if self.listen_keys.remove(key).is_some() {
             let payload = json!({ "e": "listenKeyExpired", "E": now_ms, "listenKey": key });
-            self.events.push(VenueEvent::ListenKeyExpired { listen_key: key.to_owned(), payload });
+            self.events.push(VenueEvent::ListenKeyExpired {
+                listen_key: key.to_owned(),
+                payload,
+            });
         }
     }
 
@@ -229,8 +295,12 @@ impl Exchange {
     }
 
     fn expire_listen_keys(&mut self, now_ms: u64) {
-        let lapsed: Vec<String> =
-            self.listen_keys.iter().filter(|(_, k)| k.expires_ms <= now_ms).map(|(key, _)| key.clone()).collect();
+        let lapsed: Vec<String> = self
+            .listen_keys
+            .iter()
+            .filter(|(_, k)| k.expires_ms <= now_ms)
+            .map(|(key, _)| key.clone())
+            .collect();
         for key in lapsed {
             self.expire_listen_key(&key, now_ms);
         }
@@ -241,9 +311,15 @@ impl Exchange {
     /// # Errors
     /// `-1130` for a non-positive or off-grid amount or an unknown account.
     pub fn deposit(&mut self, account: u32, amount: Money, now_ms: u64) -> Result<Money, ApiError> {
-        let holder = self.accounts.get_mut(account).ok_or_else(|| ApiError::invalid_parameter("account"))?;
-        let balance = holder.deposit(amount, now_ms).map_err(super::account_error)?;
-        if let Some(payload) = self.account_update_payload(account, None, "DEPOSIT", amount, now_ms) {
+        let holder = self
+            .accounts
+            .get_mut(account)
+            .ok_or_else(|| ApiError::invalid_parameter("account"))?;
+        let balance = holder
+            .deposit(amount, now_ms)
+            .map_err(super::account_error)?;
+        if let Some(payload) = self.account_update_payload(account, None, "DEPOSIT", amount, now_ms)
+        {
             self.push_user(account, payload);
         }
         Ok(balance)
@@ -252,7 +328,10 @@ impl Exchange {
     /// The wallet balance rendered as Binance does (8 decimals).
     #[must_use]
     pub fn wallet_text(&self, account: u32) -> String {
-        let wallet = self.accounts.get(account).map_or(Money::ZERO, |a| a.wallet_balance());
+        let wallet = self
+            .accounts
+            .get(account)
+            .map_or(Money::ZERO, |a| a.wallet_balance());
         format!("{:.*}", AMOUNT_DECIMALS, wallet)
     }
 }

@@ -1,0 +1,407 @@
+use kestrel_model::instrument::binance_usdm;
+use kestrel_model::order::{OrderType, PositionSide, Side, TimeInForce, WorkingType};
+use kestrel_model::{Money, Price, Qty, Rate};
+use serde_json::Value;
+
+use super::*;
+use crate::api::LimitConfig;
+use crate::engine::Stp;
+use crate::market::generator::MarketAction;
+
+const NOW: u64 = 1_700_000_000_000;
+
+fn p(text: &str) -> Price {
+    Price::parse(text).unwrap()
+}
+
+fn q(text: &str) -> Qty {
+    Qty::parse(text).unwrap()
+}
+
+fn venue() -> (Exchange, u32) {
+    let config = ExchangeConfig {
+        instruments: vec![(binance_usdm("BTCUSDT").unwrap(), p("60000"))],
+        maker_fee_rate: Rate::parse("0.0002").unwrap(),
+        taker_fee_rate: Rate::parse("0.0005").unwrap(),
+        default_leverage: 20,
+        funding_interval_ms: 8 * 3_600_000,
+        listen_key_validity_ms: 3_600_000,
+        legacy_conditional_orders: true,
+        seed: 7,
+        limits: LimitConfig::default(),
+    };
+    let mut exchange = Exchange::new(config, NOW);
+    let account = exchange
+        .open_account("key-1", "secret-1", Money::parse("100000").unwrap(), NOW)
+        .unwrap();
+    (exchange, account)
+}
+
+/// Rests the synthetic market's quotes: asks at 60000.1, 60000.2, ... and bids at 59999.9, ...
+fn seed_book(exchange: &mut Exchange) {
+    for level in 1..=5u64 {
+        let offset = Price::from_raw(i64::try_from(level).unwrap() * 10_000_000);
+        let ask = p("60000").try_add(offset).unwrap();
+        let bid = p("60000").try_sub(offset).unwrap();
+        let qty = q("0.5");
+        exchange.apply_market_action(
+            "BTCUSDT",
+            &MarketAction::Place {
+                agent: 0,
+                client_tag: level,
+                side: Side::Sell,
+                price: ask,
+                qty,
+                post_only: true,
+            },
+            NOW,
+        );
+        exchange.apply_market_action(
+            "BTCUSDT",
+            &MarketAction::Place {
+                agent: 1,
+                client_tag: 100 + level,
+                side: Side::Buy,
+                price: bid,
+                qty,
+                post_only: true,
+            },
+            NOW,
+        );
+    }
+}
+
+fn order(side: Side, kind: OrderType, qty: &str) -> PlaceRequest {
+    PlaceRequest {
+        symbol: "BTCUSDT".into(),
+        side,
+        order_type: kind,
+        position_side: None,
+        time_in_force: None,
+        quantity: Some(q(qty)),
+        price: None,
+        stop_price: None,
+        reduce_only: false,
+        close_position: false,
+        client_order_id: None,
+        working_type: WorkingType::ContractPrice,
+        price_protect: false,
+        stp: Stp::None,
+        activation_price: None,
+        callback_rate: None,
+    }
+}
+
+fn limit(side: Side, price: &str, qty: &str, tif: TimeInForce) -> PlaceRequest {
+    PlaceRequest {
+        price: Some(p(price)),
+        time_in_force: Some(tif),
+        ..order(side, OrderType::Limit, qty)
+    }
+}
+
+fn user_events(exchange: &mut Exchange) -> Vec<Value> {
+    let mut events = Vec::new();
+    exchange.drain_events(&mut events);
+    events
+        .into_iter()
+        .filter_map(|e| match e {
+            VenueEvent::User { payload, .. } => Some(payload),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn market_buy_sweeps_levels_and_books_fees_exactly() {
+    let (mut exchange, account) = venue();
+    seed_book(&mut exchange);
+    let placed = exchange
+        .place_order(account, &order(Side::Buy, OrderType::Market, "0.7"), NOW)
+        .unwrap();
+    assert_eq!(placed.ack.status, VenueStatus::New);
+    assert_eq!(placed.result.status, VenueStatus::Filled);
+    // 0.5 at 60000.1 and 0.2 at 60000.2.
+    assert_eq!(placed.result.cum_quote, Money::parse("42000.09").unwrap());
+    let trades = exchange.user_trades(account, "BTCUSDT", None, 0, 100);
+    assert_eq!(trades.len(), 2);
+    let commission: Money = trades.iter().fold(Money::ZERO, |sum, t| {
+        sum.try_add(t.fill.commission).unwrap()
+    });
+    // Taker 0.05 % of each fill, rounded half to even at 10⁻⁸: 15.000025 + 6.00002.
+    assert_eq!(commission, Money::parse("21.000045").unwrap());
+    assert_eq!(
+        exchange.wallet(account),
+        Money::parse("99978.999955").unwrap()
+    );
+    assert_eq!(
+        exchange.position_qty(account, "BTCUSDT", PositionSide::Both),
+        q("0.7")
+    );
+    let kinds: Vec<String> = user_events(&mut exchange)
+        .iter()
+        .map(|e| e["e"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        kinds.first().map(String::as_str),
+        Some("ORDER_TRADE_UPDATE"),
+        "NEW first"
+    );
+    assert!(
+        kinds.contains(&"TRADE_LITE".to_owned()) && kinds.contains(&"ACCOUNT_UPDATE".to_owned())
+    );
+}
+
+#[test]
+fn resting_limit_then_cancel_and_cancel_again() {
+    let (mut exchange, account) = venue();
+    seed_book(&mut exchange);
+    let placed = exchange
+        .place_order(
+            account,
+            &limit(Side::Buy, "59000", "0.01", TimeInForce::Gtc),
+            NOW,
+        )
+        .unwrap();
+    assert_eq!(placed.result.status, VenueStatus::New);
+    assert_eq!(exchange.open_orders(account, Some("BTCUSDT")).len(), 1);
+    let key = OrderKey::Id(placed.result.order_id);
+    let canceled = exchange
+        .cancel_order(account, "BTCUSDT", &key, NOW)
+        .unwrap();
+    assert_eq!(canceled.status, VenueStatus::Canceled);
+    assert_eq!(
+        exchange
+            .cancel_order(account, "BTCUSDT", &key, NOW)
+            .unwrap_err()
+            .code,
+        -2011
+    );
+    assert_eq!(
+        exchange
+            .find_order(account, "BTCUSDT", &OrderKey::Id(999))
+            .unwrap_err()
+            .code,
+        -2013
+    );
+}
+
+#[test]
+fn refusals_carry_binance_codes_and_leave_no_record() {
+    let (mut exchange, account) = venue();
+    seed_book(&mut exchange);
+    let code =
+        |ex: &mut Exchange, r: PlaceRequest| ex.place_order(account, &r, NOW).unwrap_err().code;
+    assert_eq!(
+        code(
+            &mut exchange,
+            limit(Side::Buy, "60000.1", "5", TimeInForce::Fok)
+        ),
+        -5021
+    );
+    assert_eq!(
+        code(
+            &mut exchange,
+            limit(Side::Buy, "60000.1", "0.01", TimeInForce::Gtx)
+        ),
+        -5022
+    );
+    assert_eq!(
+        code(
+            &mut exchange,
+            limit(Side::Buy, "59000.05", "0.01", TimeInForce::Gtc)
+        ),
+        -4014
+    );
+    assert_eq!(
+        code(
+            &mut exchange,
+            limit(Side::Buy, "59000", "0.001", TimeInForce::Gtc)
+        ),
+        -4164
+    );
+    assert_eq!(
+        code(
+            &mut exchange,
+            PlaceRequest {
+                reduce_only: true,
+                ..order(Side::Sell, OrderType::Market, "0.1")
+            }
+        ),
+        -2022
+    );
+    assert_eq!(
+        code(
+            &mut exchange,
+            limit(Side::Buy, "59000", "100", TimeInForce::Gtc)
+        ),
+        -2019
+    );
+    assert_eq!(
+        code(
+            &mut exchange,
+            PlaceRequest {
+                symbol: "NOPEUSDT".into(),
+                ..order(Side::Buy, OrderType::Market, "1")
+            }
+        ),
+        -1121
+    );
+    assert!(
+        exchange.all_orders(account, "BTCUSDT", 0, 100).is_empty(),
+        "refused orders are not recorded"
+    );
+}
+
+#[test]
+fn client_order_ids_are_unique_among_open_orders_only() {
+    let (mut exchange, account) = venue();
+    let with_id = PlaceRequest {
+        client_order_id: Some("mine-1".into()),
+        ..limit(Side::Buy, "59000", "0.01", TimeInForce::Gtc)
+    };
+    let first = exchange.place_order(account, &with_id, NOW).unwrap();
+    assert_eq!(
+        exchange
+            .place_order(account, &with_id, NOW)
+            .unwrap_err()
+            .code,
+        -4116
+    );
+    exchange
+        .cancel_order(account, "BTCUSDT", &OrderKey::Client("mine-1".into()), NOW)
+        .unwrap();
+    let second = exchange.place_order(account, &with_id, NOW).unwrap();
+    assert_ne!(first.result.order_id, second.result.order_id);
+}
+
+#[test]
+fn reduce_only_is_clipped_to_the_position() {
+    let (mut exchange, account) = venue();
+    seed_book(&mut exchange);
+    exchange
+        .place_order(account, &order(Side::Buy, OrderType::Market, "0.3"), NOW)
+        .unwrap();
+    let close = PlaceRequest {
+        reduce_only: true,
+        ..order(Side::Sell, OrderType::Market, "1")
+    };
+    let placed = exchange.place_order(account, &close, NOW).unwrap();
+    assert_eq!(placed.result.executed_qty, q("0.3"));
+    assert!(
+        exchange
+            .position_qty(account, "BTCUSDT", PositionSide::Both)
+            .is_zero()
+    );
+}
+
+#[test]
+fn stop_market_fires_when_the_last_price_reaches_it() {
+    let (mut exchange, account) = venue();
+    seed_book(&mut exchange);
+    let stop = PlaceRequest {
+        stop_price: Some(p("60000.2")),
+        ..order(Side::Buy, OrderType::StopMarket, "0.1")
+    };
+    let placed = exchange.place_order(account, &stop, NOW).unwrap();
+    assert_eq!(placed.result.status, VenueStatus::New);
+    let immediately = PlaceRequest {
+        stop_price: Some(p("59000")),
+        ..order(Side::Buy, OrderType::StopMarket, "0.1")
+    };
+    exchange.apply_market_action(
+        "BTCUSDT",
+        &MarketAction::Take {
+            agent: 2,
+            client_tag: 900,
+            side: Side::Sell,
+            qty: q("0.1"),
+        },
+        NOW,
+    );
+    assert_eq!(
+        exchange
+            .place_order(account, &immediately, NOW)
+            .unwrap_err()
+            .code,
+        -2021
+    );
+    // Someone lifts the offers through 60000.2: the stop fires and buys at the next ask.
+    exchange.apply_market_action(
+        "BTCUSDT",
+        &MarketAction::Take {
+            agent: 2,
+            client_tag: 901,
+            side: Side::Buy,
+            qty: q("0.6"),
+        },
+        NOW,
+    );
+    let record = exchange.order_record(placed.result.order_id).unwrap();
+    assert_eq!(
+        (record.status, record.order_type, record.orig_type),
+        (
+            VenueStatus::Filled,
+            OrderType::Market,
+            OrderType::StopMarket
+        )
+    );
+    assert_eq!(record.avg_price(), p("60000.2"));
+}
+
+#[test]
+fn listen_keys_are_reused_and_unknown_ones_refused() {
+    let (mut exchange, account) = venue();
+    let key = exchange.create_listen_key(account, NOW);
+    assert_eq!(key.len(), 64);
+    assert_eq!(
+        exchange.create_listen_key(account, NOW + 1),
+        key,
+        "a live key is returned again"
+    );
+    assert_eq!(
+        exchange
+            .keepalive_listen_key(account, Some("nope"), NOW)
+            .unwrap_err()
+            .code,
+        -1125
+    );
+    exchange.tick(NOW + 3_600_001);
+    assert!(
+        exchange.listen_key_account(&key).is_none(),
+        "lapsed after an hour without keepalive"
+    );
+}
+
+#[test]
+fn the_same_script_gives_the_same_output_byte_for_byte() {
+    let run = || {
+        let (mut exchange, account) = venue();
+        seed_book(&mut exchange);
+        exchange
+            .place_order(account, &order(Side::Buy, OrderType::Market, "0.7"), NOW)
+            .unwrap();
+        exchange
+            .place_order(
+                account,
+                &limit(Side::Sell, "60010", "0.2", TimeInForce::Gtc),
+                NOW + 5,
+            )
+            .unwrap();
+        exchange.apply_market_action(
+            "BTCUSDT",
+            &MarketAction::Take {
+                agent: 3,
+                client_tag: 7,
+                side: Side::Buy,
+                qty: q("2"),
+            },
+            NOW + 9,
+        );
+        exchange.tick(NOW + 1000);
+        let mut events = Vec::new();
+        exchange.drain_events(&mut events);
+        format!("{events:?}")
+    };
+    assert_eq!(run(), run());
+}
