@@ -53,6 +53,7 @@ pub struct Driver {
     next_mark_ms: u64,
     actions: Vec<TimedAction>,
     fills: Vec<ParticipantFill>,
+    snapshots: super::snapshots::Snapshots,
 }
 
 impl Driver {
@@ -82,6 +83,7 @@ impl Driver {
             next_mark_ms: now,
             actions: Vec::with_capacity(1024),
             fills: Vec::with_capacity(1024),
+            snapshots: super::snapshots::Snapshots::default(),
         })
     }
 
@@ -193,6 +195,7 @@ fn advance(shared: &Shared, driver: &mut Driver, by_ms: u64, now: u64) -> usize 
         market_ns,
         actions,
         fills,
+        snapshots,
         ..
     } = driver;
     match source {
@@ -202,6 +205,7 @@ fn advance(shared: &Shared, driver: &mut Driver, by_ms: u64, now: u64) -> usize 
                 publish_generator_marks(exchange, generators, now);
             }
             exchange.tick(now);
+            snapshots.publish(&shared.hub, exchange, now);
             applied
         }),
         Source::Replay {
@@ -279,9 +283,9 @@ fn step_replay(
     let mut due: Vec<RecordedMessage> = Vec::new();
     let released = replay.poll(elapsed_ns, &mut due);
     for message in &due {
-        if let Some(symbol) = &message.symbol
-            && let Some(book) = books.get_mut(&symbol.to_ascii_uppercase())
-        {
+        // Each replay book takes only its own symbol's messages (and the symbol-less REST
+        // snapshot lines of a single-symbol recording).
+        for book in books.values_mut() {
             book.apply(message);
         }
         if let Some(stream) = &message.stream {

@@ -11,6 +11,7 @@ mod dispatch;
 mod driver;
 pub mod hub;
 pub mod rest;
+mod snapshots;
 mod streams;
 mod trading_ws;
 

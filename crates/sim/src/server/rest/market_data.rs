@@ -861,6 +861,44 @@ fn open_interest(exchange: &mut Exchange, call: &Call<'_>) -> Result<Value, ApiE
     }))
 }
 
+/// The `kline` stream event (§6.8) for the bar of `interval` in progress at `now_ms`, or
+/// `None` before the first trade.
+#[must_use]
+pub fn kline_event(market: &Market, interval: KlineInterval, now_ms: u64) -> Option<Value> {
+    let open_ms = bucket_start(now_ms, interval);
+    let current = aggregate(
+        market.candles.iter().filter(|c| c.open_ms >= open_ms),
+        interval,
+    );
+    let last_close = market.last_price?;
+    let bar = current
+        .last()
+        .copied()
+        .unwrap_or_else(|| Bar::quiet(open_ms, last_close));
+    let (first, last) = market
+        .trades
+        .iter()
+        .filter(|t| t.time_ms >= open_ms)
+        .fold((None, None), |(first, _), t| {
+            (first.or(Some(t.trade_id)), Some(t.trade_id))
+        });
+    let p = market.precision;
+    let price = |value: Price| fixed(value, p.price);
+    Some(json!({
+        "e": "kline", "E": now_ms, "s": market.symbol(),
+        "k": {
+            "t": bar.open_ms, "T": next_bucket(bar.open_ms, interval).saturating_sub(1),
+            "s": market.symbol(), "i": interval.as_str(),
+            "f": first.map_or(-1, |id| i64::try_from(id).unwrap_or(-1)),
+            "L": last.map_or(-1, |id| i64::try_from(id).unwrap_or(-1)),
+            "o": price(bar.open), "c": price(bar.close), "h": price(bar.high), "l": price(bar.low),
+            "v": fixed(bar.volume, p.qty), "n": bar.trades, "x": false,
+            "q": quote_text(bar.quote_volume, p), "V": fixed(bar.taker_buy_volume, p.qty),
+            "Q": quote_text(bar.taker_buy_quote, p), "B": "0",
+        }
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use kestrel_model::instrument::binance_usdm;
