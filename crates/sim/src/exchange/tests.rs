@@ -405,3 +405,204 @@ fn the_same_script_gives_the_same_output_byte_for_byte() {
     };
     assert_eq!(run(), run());
 }
+
+#[test]
+fn an_account_out_of_margin_is_liquidated_with_an_autoclose_order() {
+    let (mut exchange, _) = venue();
+    let small = exchange
+        .open_account("key-2", "secret-2", Money::parse("1000").unwrap(), NOW)
+        .unwrap();
+    seed_book(&mut exchange);
+    exchange
+        .place_order(small, &order(Side::Buy, OrderType::Market, "0.3"), NOW)
+        .unwrap();
+    // Wallet 1000 − 9.000015 fee; at mark 57000 the loss is ≈ 900.03 and the margin balance
+    // (≈ 90.97) still covers maintenance (68.4): no liquidation.
+    exchange
+        .set_mark("BTCUSDT", p("57000"), p("57000"), Rate::ZERO, NOW)
+        .unwrap();
+    assert_eq!(
+        exchange.position_qty(small, "BTCUSDT", PositionSide::Both),
+        q("0.3")
+    );
+    // At 56900 the margin balance (≈ 60.97) falls below maintenance (68.28).
+    exchange
+        .set_mark("BTCUSDT", p("56900"), p("56900"), Rate::ZERO, NOW + 1)
+        .unwrap();
+    assert!(
+        exchange
+            .position_qty(small, "BTCUSDT", PositionSide::Both)
+            .is_zero(),
+        "position closed"
+    );
+    let closing = exchange
+        .all_orders(small, "BTCUSDT", 0, 10)
+        .into_iter()
+        .find(|o| o.client_order_id.starts_with("autoclose-"));
+    assert_eq!(closing.map(|o| o.status), Some(VenueStatus::Filled));
+    let mut events = Vec::new();
+    exchange.drain_events(&mut events);
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, VenueEvent::ForceOrder { .. })),
+        "forceOrder published"
+    );
+}
+
+#[test]
+fn algo_orders_trigger_a_child_and_report_every_step() {
+    let (mut exchange, account) = venue();
+    seed_book(&mut exchange);
+    let stop = PlaceRequest {
+        stop_price: Some(p("60000.2")),
+        ..order(Side::Buy, OrderType::StopMarket, "0.1")
+    };
+    let algo = exchange
+        .place_algo(account, &stop, Some("my-algo".into()), NOW)
+        .unwrap();
+    assert_eq!(algo.status, "NEW");
+    assert!(
+        exchange.open_orders(account, None).is_empty(),
+        "an algo order is not a regular open order"
+    );
+    exchange.apply_market_action(
+        "BTCUSDT",
+        &MarketAction::Take {
+            agent: 2,
+            client_tag: 901,
+            side: Side::Buy,
+            qty: q("0.6"),
+        },
+        NOW,
+    );
+    let done = exchange
+        .find_algo(account, &OrderKey::Client("my-algo".into()))
+        .unwrap()
+        .clone();
+    assert_eq!(done.status, "FINISHED");
+    let child = exchange
+        .order_record(done.actual_order_id.unwrap())
+        .unwrap();
+    assert_eq!(
+        (child.status, child.orig_type),
+        (VenueStatus::Filled, OrderType::StopMarket)
+    );
+    let statuses: Vec<String> = user_events(&mut exchange)
+        .iter()
+        .filter(|e| e["e"] == "ALGO_UPDATE")
+        .map(|e| e["o"]["X"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(statuses, ["NEW", "TRIGGERING", "FINISHED"]);
+    assert_eq!(
+        exchange
+            .cancel_algo(account, &OrderKey::Id(done.algo_id), NOW)
+            .unwrap_err()
+            .code,
+        -2011
+    );
+}
+
+#[test]
+fn hedge_mode_needs_a_leg_and_refuses_reduce_only() {
+    let (mut exchange, account) = venue();
+    seed_book(&mut exchange);
+    exchange
+        .set_position_mode(account, kestrel_model::PositionMode::Hedge, NOW)
+        .unwrap();
+    assert_eq!(
+        exchange
+            .place_order(account, &order(Side::Buy, OrderType::Market, "0.1"), NOW)
+            .unwrap_err()
+            .code,
+        -4061
+    );
+    let long = PlaceRequest {
+        position_side: Some(PositionSide::Long),
+        ..order(Side::Buy, OrderType::Market, "0.1")
+    };
+    exchange.place_order(account, &long, NOW).unwrap();
+    assert_eq!(
+        exchange.position_qty(account, "BTCUSDT", PositionSide::Long),
+        q("0.1")
+    );
+    let reduce = PlaceRequest {
+        reduce_only: true,
+        position_side: Some(PositionSide::Long),
+        ..order(Side::Sell, OrderType::Market, "0.1")
+    };
+    assert_eq!(
+        exchange
+            .place_order(account, &reduce, NOW)
+            .unwrap_err()
+            .code,
+        -1106
+    );
+    let over_close = PlaceRequest {
+        position_side: Some(PositionSide::Long),
+        ..order(Side::Sell, OrderType::Market, "0.2")
+    };
+    assert_eq!(
+        exchange
+            .place_order(account, &over_close, NOW)
+            .unwrap_err()
+            .code,
+        -2022,
+        "a leg cannot cross zero"
+    );
+    assert_eq!(
+        exchange
+            .set_position_mode(account, kestrel_model::PositionMode::OneWay, NOW)
+            .unwrap_err()
+            .code,
+        -4068
+    );
+}
+
+#[test]
+fn modify_reprices_with_an_amendment_event_and_refuses_no_change() {
+    let (mut exchange, account) = venue();
+    let placed = exchange
+        .place_order(
+            account,
+            &limit(Side::Buy, "59000", "0.01", TimeInForce::Gtc),
+            NOW,
+        )
+        .unwrap();
+    let key = OrderKey::Id(placed.result.order_id);
+    user_events(&mut exchange);
+    let amended = exchange
+        .modify_order(
+            account,
+            "BTCUSDT",
+            &key,
+            Amendment {
+                side: Side::Buy,
+                qty: q("0.02"),
+                price: p("59001"),
+            },
+            NOW,
+        )
+        .unwrap();
+    assert_eq!(
+        (amended.price, amended.orig_qty, amended.status),
+        (p("59001"), q("0.02"), VenueStatus::New)
+    );
+    assert!(
+        user_events(&mut exchange)
+            .iter()
+            .any(|e| e["o"]["x"] == "AMENDMENT")
+    );
+    let same = Amendment {
+        side: Side::Buy,
+        qty: q("0.02"),
+        price: p("59001"),
+    };
+    assert_eq!(
+        exchange
+            .modify_order(account, "BTCUSDT", &key, same, NOW)
+            .unwrap_err()
+            .code,
+        -5027
+    );
+}
