@@ -27,6 +27,10 @@ async fn start(replay: Option<PathBuf>, symbols: &[&str]) -> RunningSim {
         symbols: symbols.iter().map(|s| (*s).to_owned()).collect(),
         ..SimConfig::default()
     };
+    start_with(replay, config).await
+}
+
+async fn start_with(replay: Option<PathBuf>, config: SimConfig) -> RunningSim {
     let options = SimOptions {
         config,
         api_key: KEY.into(),
@@ -437,5 +441,36 @@ async fn replay_serves_the_recording_and_its_book() {
     );
     let bid: f64 = depth["bids"][0][0].as_str().unwrap().parse().unwrap();
     assert!((61_000.0..62_500.0).contains(&bid), "{depth}");
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn exceeding_the_request_weight_gives_429_then_418() {
+    let config = SimConfig {
+        symbols: vec!["BTCUSDT".into()],
+        request_weight_limit_per_minute: 10,
+        ..SimConfig::default()
+    };
+    let sim = start_with(None, config).await;
+    let mut statuses = Vec::new();
+    for _ in 0..20 {
+        let (status, body) = http(&sim, "GET", "/fapi/v1/time", "").await;
+        if status != 200 {
+            assert_eq!(body["code"].as_i64(), Some(-1003), "{body}");
+        }
+        statuses.push(status);
+    }
+    assert_eq!(
+        &statuses[..10],
+        &[200; 10],
+        "the first 10 units of weight pass"
+    );
+    let first_refusal = statuses.iter().position(|s| *s != 200).unwrap();
+    assert_eq!(statuses[first_refusal], 429);
+    assert_eq!(
+        statuses.last(),
+        Some(&418),
+        "carrying on after 429s gets the IP banned"
+    );
     sim.shutdown().await;
 }

@@ -37,7 +37,13 @@ async fn serve(mut socket: WebSocket, shared: Arc<Shared>) {
                     let reply = answer(&shared, text.as_str());
                     if socket.send(Message::Text(Utf8Bytes::from(reply.to_string()))).await.is_err() { break; }
                 }
-                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                Some(Ok(Message::Close(_))) => {
+                    // Reading on after a close frame lets the WebSocket layer send its close
+                    // reply, so the client sees a clean close rather than a lost connection.
+                    while let Some(Ok(_)) = socket.recv().await {}
+                    break;
+                }
+                None | Some(Err(_)) => break,
                 Some(Ok(_)) => {}
             },
             _ = super::stopped(&mut shutdown) => break,
