@@ -31,11 +31,20 @@ async fn start(replay: Option<PathBuf>, symbols: &[&str]) -> RunningSim {
 }
 
 async fn start_with(replay: Option<PathBuf>, config: SimConfig) -> RunningSim {
+    start_paced(replay, config, server::ReplayPace::Original).await
+}
+
+async fn start_paced(
+    replay: Option<PathBuf>,
+    config: SimConfig,
+    replay_pace: server::ReplayPace,
+) -> RunningSim {
     let options = SimOptions {
         config,
         api_key: KEY.into(),
         api_secret: SECRET.into(),
         replay,
+        replay_pace,
     };
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     server::start(options, listener).await.unwrap()
@@ -471,6 +480,30 @@ async fn exceeding_the_request_weight_gives_429_then_418() {
         statuses.last(),
         Some(&418),
         "carrying on after 429s gets the IP banned"
+    );
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn fast_replay_plays_the_whole_recording_to_its_last_update() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/vectors/binance-usdm/btcusdt_20240808.gz");
+    let config = SimConfig {
+        symbols: vec!["BTCUSDT".into()],
+        ..SimConfig::default()
+    };
+    let sim = start_paced(Some(path), config, server::ReplayPace::Fast).await;
+    // The recording's last diff has u = 5123135475514 (6,547 diffs after its snapshot).
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let mut last = 0;
+    while tokio::time::Instant::now() < deadline && last != 5_123_135_475_514 {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let (_, depth) = http(&sim, "GET", "/fapi/v1/depth?symbol=BTCUSDT&limit=5", "").await;
+        last = depth["lastUpdateId"].as_u64().unwrap_or(0);
+    }
+    assert_eq!(
+        last, 5_123_135_475_514,
+        "the replayed book reached the recording's last update"
     );
     sim.shutdown().await;
 }

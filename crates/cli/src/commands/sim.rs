@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use kestrel_sim::server::{self, SimOptions};
+use kestrel_sim::server::{self, ReplayPace, SimOptions};
 
 use super::config::{EXIT_INVALID_CONFIG, load_or_report};
 use crate::telemetry;
@@ -26,6 +26,18 @@ pub struct SimArgs {
     /// Serve a recording (`<ns> <json>` lines, gzip optional) instead of the generator.
     #[arg(long, value_name = "FILE")]
     replay: Option<PathBuf>,
+    /// How fast to serve the recording: with its original spacing, or as fast as clients read.
+    #[arg(long, value_enum, default_value_t = Pace::Original, requires = "replay")]
+    replay_pace: Pace,
+}
+
+/// `--replay-pace` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Pace {
+    /// The spacing the messages were received with.
+    Original,
+    /// As fast as clients read.
+    Fast,
 }
 
 /// Runs the simulator until SIGINT or SIGTERM.
@@ -46,11 +58,16 @@ pub fn run(args: SimArgs, config_file: Option<&Path>) -> ExitCode {
             .collect();
     }
     let (api_key, api_secret) = server::credentials_from_env(|name| std::env::var(name).ok());
+    let replay_pace = match args.replay_pace {
+        Pace::Original => ReplayPace::Original,
+        Pace::Fast => ReplayPace::Fast,
+    };
     let options = SimOptions {
         config: sim,
         api_key,
         api_secret,
         replay: args.replay,
+        replay_pace,
     };
     match serve(options) {
         Ok(()) => ExitCode::SUCCESS,

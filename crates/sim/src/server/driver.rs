@@ -70,7 +70,7 @@ impl Driver {
         let config = &options.config;
         let start_ns = now.saturating_mul(1_000_000);
         let source = match &options.replay {
-            Some(path) => replay_source(path, instruments, now)?,
+            Some(path) => replay_source(path, options.replay_pace, instruments, now)?,
             None => Source::Synthetic(generators(instruments, config.seed, start_ns)?),
         };
         Ok(Self {
@@ -119,13 +119,23 @@ fn generators(
         .collect()
 }
 
+/// Messages released per market step when replaying as fast as clients read.
+const FAST_REPLAY_BATCH: usize = 4096;
+
 fn replay_source(
     path: &std::path::Path,
+    pace: super::ReplayPace,
     instruments: &[(Instrument, Price)],
     now: u64,
 ) -> Result<Source, String> {
     let reader = RecordingReader::open(path).map_err(|e| format!("replay: {e}"))?;
-    let replay = Replay::new(reader, Pacing::OriginalSpacing);
+    let pacing = match pace {
+        super::ReplayPace::Original => Pacing::OriginalSpacing,
+        super::ReplayPace::Fast => Pacing::AsFastAsPossible {
+            batch: FAST_REPLAY_BATCH,
+        },
+    };
+    let replay = Replay::new(reader, pacing);
     let books = instruments
         .iter()
         .map(|(i, _)| {

@@ -65,6 +65,19 @@ pub struct SimOptions {
     pub api_secret: String,
     /// A recording to serve instead of the synthetic market.
     pub replay: Option<PathBuf>,
+    /// How fast the recording is served.
+    pub replay_pace: ReplayPace,
+}
+
+/// How a recording is served.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ReplayPace {
+    /// With the spacing the messages were received with.
+    #[default]
+    Original,
+    /// As fast as clients read: each market step releases the next batch of messages (a
+    /// client that cannot keep up is disconnected, as a slow client always is).
+    Fast,
 }
 
 /// Why the simulator could not start.
