@@ -227,14 +227,15 @@ async fn stream_urls_and_control_frames_behave_like_binance() {
     ))
     .await
     .unwrap();
-    assert_eq!(
-        next_json(&mut raw, 5).await,
-        json!({"result": ["btcusdt@depth5@100ms", "btcusdt@kline_1m"], "id": 9})
-    );
+    // Data frames of the new subscriptions may arrive before the reply; find it by its id.
     let mut seen_depth5 = false;
     let mut seen_kline = false;
-    for _ in 0..60 {
+    let mut listed = None;
+    for _ in 0..200 {
         let frame = next_json(&mut raw, 5).await;
+        if frame.get("id").is_some() {
+            listed = Some(frame.clone());
+        }
         match frame["e"].as_str() {
             Some("depthUpdate") => {
                 assert_eq!(
@@ -250,10 +251,14 @@ async fn stream_urls_and_control_frames_behave_like_binance() {
             }
             _ => {}
         }
-        if seen_depth5 && seen_kline {
+        if seen_depth5 && seen_kline && listed.is_some() {
             break;
         }
     }
+    assert_eq!(
+        listed,
+        Some(json!({"result": ["btcusdt@depth5@100ms", "btcusdt@kline_1m"], "id": 9}))
+    );
     assert!(seen_depth5 && seen_kline);
     let mut combined = ws(
         &sim,

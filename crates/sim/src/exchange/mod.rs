@@ -361,4 +361,6 @@ fn next_boundary(now_ms: u64, interval_ms: u64) -> u64 {
 }
 
 #[cfg(test)]
+pub(crate) mod fixtures;
+#[cfg(test)]
 mod tests;

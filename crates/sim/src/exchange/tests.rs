@@ -1,95 +1,30 @@
-use kestrel_model::instrument::binance_usdm;
-use kestrel_model::order::{OrderType, PositionSide, Side, TimeInForce, WorkingType};
-use kestrel_model::{Money, Price, Qty, Rate};
+use kestrel_model::Money;
+use kestrel_model::order::{OrderType, PositionSide, Side, TimeInForce};
 use serde_json::Value;
 
 use super::*;
-use crate::api::LimitConfig;
-use crate::engine::Stp;
+use crate::exchange::fixtures::{self, NOW, Sides, order, p, q};
 use crate::market::generator::MarketAction;
-
-const NOW: u64 = 1_700_000_000_000;
-
-fn p(text: &str) -> Price {
-    Price::parse(text).unwrap()
-}
-
-fn q(text: &str) -> Qty {
-    Qty::parse(text).unwrap()
-}
 
 fn venue() -> (Exchange, u32) {
     let config = ExchangeConfig {
-        instruments: vec![(binance_usdm("BTCUSDT").unwrap(), p("60000"))],
-        maker_fee_rate: Rate::parse("0.0002").unwrap(),
-        taker_fee_rate: Rate::parse("0.0005").unwrap(),
-        default_leverage: 20,
-        funding_interval_ms: 8 * 3_600_000,
-        listen_key_validity_ms: 3_600_000,
         legacy_conditional_orders: true,
-        seed: 7,
-        limits: LimitConfig::default(),
+        ..fixtures::config(&[("BTCUSDT", "60000")])
     };
-    let mut exchange = Exchange::new(config, NOW);
-    let account = exchange
-        .open_account("key-1", "secret-1", Money::parse("100000").unwrap(), NOW)
-        .unwrap();
-    (exchange, account)
+    fixtures::venue(config, "100000", NOW)
 }
 
 /// Rests the synthetic market's quotes: asks at 60000.1, 60000.2, ... and bids at 59999.9, ...
 fn seed_book(exchange: &mut Exchange) {
-    for level in 1..=5u64 {
-        let offset = Price::from_raw(i64::try_from(level).unwrap() * 10_000_000);
-        let ask = p("60000").try_add(offset).unwrap();
-        let bid = p("60000").try_sub(offset).unwrap();
-        let qty = q("0.5");
-        exchange.apply_market_action(
-            "BTCUSDT",
-            &MarketAction::Place {
-                agent: 0,
-                client_tag: level,
-                side: Side::Sell,
-                price: ask,
-                qty,
-                post_only: true,
-            },
-            NOW,
-        );
-        exchange.apply_market_action(
-            "BTCUSDT",
-            &MarketAction::Place {
-                agent: 1,
-                client_tag: 100 + level,
-                side: Side::Buy,
-                price: bid,
-                qty,
-                post_only: true,
-            },
-            NOW,
-        );
-    }
-}
-
-fn order(side: Side, kind: OrderType, qty: &str) -> PlaceRequest {
-    PlaceRequest {
-        symbol: "BTCUSDT".into(),
-        side,
-        order_type: kind,
-        position_side: None,
-        time_in_force: None,
-        quantity: Some(q(qty)),
-        price: None,
-        stop_price: None,
-        reduce_only: false,
-        close_position: false,
-        client_order_id: None,
-        working_type: WorkingType::ContractPrice,
-        price_protect: false,
-        stp: Stp::None,
-        activation_price: None,
-        callback_rate: None,
-    }
+    fixtures::seed_book(
+        exchange,
+        "BTCUSDT",
+        p("60000"),
+        5,
+        q("0.5"),
+        Sides::Both,
+        NOW,
+    );
 }
 
 fn limit(side: Side, price: &str, qty: &str, tif: TimeInForce) -> PlaceRequest {

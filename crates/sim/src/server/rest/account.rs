@@ -583,49 +583,18 @@ fn close_listen_key(exchange: &mut Exchange, call: &Call<'_>) -> Result<Value, A
 
 #[cfg(test)]
 mod tests {
-    use kestrel_model::instrument::binance_usdm;
-    use kestrel_model::order::{OrderType, Side, TimeInForce, WorkingType};
-    use kestrel_model::{Money, Price, Qty, Rate};
+    use kestrel_model::order::{OrderType, Side, TimeInForce};
     use serde_json::{Value, json};
 
     use super::*;
-    use crate::api::{LimitConfig, Params};
-    use crate::engine::Stp;
-    use crate::exchange::{ExchangeConfig, PlaceRequest};
-    use crate::market::generator::MarketAction;
-
-    const NOW: u64 = 1_700_000_000_000;
-
-    fn px(text: &str) -> Price {
-        Price::parse(text).unwrap()
-    }
-
-    fn q(text: &str) -> Qty {
-        Qty::parse(text).unwrap()
-    }
+    use crate::api::Params;
+    use crate::exchange::PlaceRequest;
+    use crate::exchange::fixtures::{self, NOW, order, p, q};
 
     /// A venue listing BTCUSDT (mark 50000) and ETHUSDT, with one account holding 10000 USDT.
     fn venue() -> (Exchange, u32) {
-        let config = ExchangeConfig {
-            instruments: vec![
-                (binance_usdm("BTCUSDT").unwrap(), px("50000")),
-                (binance_usdm("ETHUSDT").unwrap(), px("3000")),
-            ],
-            maker_fee_rate: Rate::parse("0.0002").unwrap(),
-            taker_fee_rate: Rate::parse("0.0005").unwrap(),
-            default_leverage: 20,
-            funding_interval_ms: 8 * 3_600_000,
-            listen_key_validity_ms: 3_600_000,
-            legacy_conditional_orders: false,
-            seed: 7,
-            limits: LimitConfig::default(),
-        };
-        let mut exchange = Exchange::new(config, NOW);
-        let balance = Money::parse("10000").unwrap();
-        let account = exchange
-            .open_account("key-1", "secret-1", balance, NOW)
-            .unwrap();
-        (exchange, account)
+        let config = fixtures::config(&[("BTCUSDT", "50000"), ("ETHUSDT", "3000")]);
+        fixtures::venue(config, "10000", NOW)
     }
 
     fn call(
@@ -655,54 +624,22 @@ mod tests {
         result.unwrap_err().code
     }
 
-    fn request(side: Side, order_type: OrderType, qty: &str) -> PlaceRequest {
-        PlaceRequest {
-            symbol: "BTCUSDT".into(),
-            side,
-            order_type,
-            position_side: None,
-            time_in_force: None,
-            quantity: Some(q(qty)),
-            price: None,
-            stop_price: None,
-            reduce_only: false,
-            close_position: false,
-            client_order_id: None,
-            working_type: WorkingType::ContractPrice,
-            price_protect: false,
-            stp: Stp::None,
-            activation_price: None,
-            callback_rate: None,
-        }
-    }
-
     /// Rests a BTCUSDT buy of 0.010 at 49000.0 for `account`.
     fn rest_bid(exchange: &mut Exchange, account: u32) {
         let bid = PlaceRequest {
-            price: Some(px("49000")),
+            price: Some(p("49000")),
             time_in_force: Some(TimeInForce::Gtc),
-            ..request(Side::Buy, OrderType::Limit, "0.010")
+            ..order(Side::Buy, OrderType::Limit, "0.010")
         };
         exchange.place_order(account, &bid, NOW).unwrap();
     }
 
     /// Buys 0.010 BTCUSDT at 50000.0 from the synthetic market.
     fn buy_position(exchange: &mut Exchange, account: u32) {
-        let ask = MarketAction::Place {
-            agent: 0,
-            client_tag: 1,
-            side: Side::Sell,
-            price: px("50000"),
-            qty: q("0.010"),
-            post_only: true,
-        };
+        let ask = fixtures::quote(0, 1, Side::Sell, p("50000"), q("0.010"));
         exchange.apply_market_action("BTCUSDT", &ask, NOW);
         exchange
-            .place_order(
-                account,
-                &request(Side::Buy, OrderType::Market, "0.010"),
-                NOW,
-            )
+            .place_order(account, &order(Side::Buy, OrderType::Market, "0.010"), NOW)
             .unwrap();
     }
 

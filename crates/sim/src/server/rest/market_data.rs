@@ -903,40 +903,19 @@ pub fn kline_event(market: &Market, interval: KlineInterval, now_ms: u64) -> Opt
 mod tests {
     use kestrel_model::instrument::binance_usdm;
     use kestrel_model::order::Side;
-    use kestrel_model::{Money, Price, Qty, Rate};
+    use kestrel_model::{Money, Rate};
     use serde_json::{Value, json};
 
     use super::*;
-    use crate::api::LimitConfig;
-    use crate::exchange::ExchangeConfig;
+    use crate::exchange::fixtures::{self, Sides, p as px, q};
     use crate::market::generator::MarketAction;
 
     /// 2023-11-14 22:15:00 UTC, a multiple of five minutes.
     const BASE: u64 = 1_700_000_100_000;
 
-    fn px(text: &str) -> Price {
-        Price::parse(text).unwrap()
-    }
-
-    fn q(text: &str) -> Qty {
-        Qty::parse(text).unwrap()
-    }
-
+    /// A venue listing BTCUSDT (mark 50000) and SOLUSDT (mark 150), with no accounts.
     fn venue() -> Exchange {
-        let config = ExchangeConfig {
-            instruments: vec![
-                (binance_usdm("BTCUSDT").unwrap(), px("50000")),
-                (binance_usdm("SOLUSDT").unwrap(), px("150")),
-            ],
-            maker_fee_rate: Rate::parse("0.0002").unwrap(),
-            taker_fee_rate: Rate::parse("0.0005").unwrap(),
-            default_leverage: 20,
-            funding_interval_ms: 8 * 3_600_000,
-            listen_key_validity_ms: 3_600_000,
-            legacy_conditional_orders: false,
-            seed: 7,
-            limits: LimitConfig::default(),
-        };
+        let config = fixtures::config(&[("BTCUSDT", "50000"), ("SOLUSDT", "150")]);
         Exchange::new(config, BASE)
     }
 
@@ -967,14 +946,7 @@ mod tests {
             Side::Buy
         };
         let (price, qty) = (px(price), q(qty));
-        let rest = MarketAction::Place {
-            agent: 0,
-            client_tag: tag,
-            side: maker,
-            price,
-            qty,
-            post_only: true,
-        };
+        let rest = fixtures::quote(0, tag, maker, price, qty);
         let take = MarketAction::Take {
             agent: 1,
             client_tag: tag + 1_000,
@@ -1076,20 +1048,15 @@ mod tests {
     #[test]
     fn depth_has_binance_shape_and_refuses_unlisted_limits() {
         let mut exchange = venue();
-        for level in 1..=7_u64 {
-            let price = px("50000")
-                .try_add(Price::from_raw(i64::try_from(level).unwrap() * 10_000_000))
-                .unwrap();
-            let ask = MarketAction::Place {
-                agent: 0,
-                client_tag: level,
-                side: Side::Sell,
-                price,
-                qty: q("0.5"),
-                post_only: true,
-            };
-            exchange.apply_market_action("BTCUSDT", &ask, BASE);
-        }
+        fixtures::seed_book(
+            &mut exchange,
+            "BTCUSDT",
+            px("50000"),
+            7,
+            q("0.5"),
+            Sides::Asks,
+            BASE,
+        );
         let book = get(
             &mut exchange,
             "/fapi/v1/depth",
