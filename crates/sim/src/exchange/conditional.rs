@@ -99,7 +99,7 @@ impl AlgoRecord {
             "quantity": format!("{:.*}", p.qty, r.quantity.unwrap_or(Qty::ZERO)),
             "algoStatus": self.status, "triggerPrice": price(r.stop_price), "price": price(r.price),
             "icebergQuantity": null, "selfTradePreventionMode": r.stp.binance_name(),
-            "workingType": working_type_name(r.working_type), "priceMatch": "NONE",
+            "workingType": working_type_name(r.working_type), "priceMatch": r.price_match.map_or("NONE", crate::api::params::PriceMatch::binance_name),
             "closePosition": r.close_position, "priceProtect": r.price_protect, "reduceOnly": r.reduce_only,
             "activatePrice": price(r.activation_price),
             "callbackRate": r.callback_rate.map_or_else(String::new, |c| c.to_string()),
@@ -123,7 +123,7 @@ impl AlgoRecord {
                 "ai": self.actual_order_id.map_or_else(String::new, |id| id.to_string()),
                 "tp": format!("{:.*}", p.price, r.stop_price.unwrap_or(Price::ZERO)),
                 "p": format!("{:.*}", p.price, r.price.unwrap_or(Price::ZERO)),
-                "V": r.stp.binance_name(), "wt": working_type_name(r.working_type), "pm": "NONE",
+                "V": r.stp.binance_name(), "wt": working_type_name(r.working_type), "pm": r.price_match.map_or("NONE", crate::api::params::PriceMatch::binance_name),
                 "cp": r.close_position, "pP": r.price_protect, "R": r.reduce_only,
                 "tt": self.trigger_ms, "gtd": 0, "rm": self.reject_reason,
             }

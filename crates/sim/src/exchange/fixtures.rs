@@ -111,5 +111,6 @@ pub(crate) fn order(side: Side, kind: OrderType, qty: &str) -> PlaceRequest {
         stp: Stp::None,
         activation_price: None,
         callback_rate: None,
+        price_match: None,
     }
 }

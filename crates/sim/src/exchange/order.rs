@@ -89,6 +89,8 @@ pub struct OrderRecord {
     pub price_protect: bool,
     /// Self-trade prevention mode.
     pub stp: Stp,
+    /// Binance's `priceMatch` mode (`NONE` when the price was given).
+    pub price_match: &'static str,
     /// Trailing stop activation price.
     pub activate_price: Option<Price>,
     /// Trailing stop callback rate in percent.
@@ -187,7 +189,7 @@ impl OrderRecord {
             "stopPrice": format!("{:.*}", p.price, self.stop_price),
             "workingType": working_type_name(self.working_type),
             "priceProtect": self.price_protect,
-            "priceMatch": "NONE",
+            "priceMatch": self.price_match,
             "selfTradePreventionMode": self.stp.binance_name(),
             "goodTillDate": 0,
             "time": self.time_ms,
@@ -243,7 +245,7 @@ impl OrderRecord {
             "si": 0,
             "ss": 0,
             "V": self.stp.binance_name(),
-            "pm": "NONE",
+            "pm": self.price_match,
             "gtd": 0,
             "er": execution.expiry_reason.to_string(),
         });

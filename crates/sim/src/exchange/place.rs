@@ -9,7 +9,9 @@ use super::order::{Execution, OrderRecord, VenueStatus};
 use super::{Exchange, account_error};
 use crate::account::OpenOrder;
 use crate::api::ApiError;
+use crate::api::params::PriceMatch;
 use crate::engine::{AccountId, NewOrder, Stp, TakerOutcome, TakerStatus};
+use kestrel_model::book::BookSide;
 
 /// A new order as a client sends it (after parameter parsing).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,6 +48,8 @@ pub struct PlaceRequest {
     pub activation_price: Option<Price>,
     /// Trailing stop callback rate in percent.
     pub callback_rate: Option<Rate>,
+    /// Price from the book instead of `price` (LIMIT only, §3.3 `priceMatch`).
+    pub price_match: Option<PriceMatch>,
 }
 
 /// What a placement returns: the order as accepted (`ACK`) and as it stands after matching
@@ -69,6 +73,8 @@ impl Exchange {
         request: &PlaceRequest,
         now_ms: u64,
     ) -> Result<Placed, ApiError> {
+        let matched = self.resolve_price_match(request)?;
+        let request = matched.as_ref().unwrap_or(request);
         self.check_shape(account, request)?;
         if request.order_type.is_conditional() {
             if !self.config.legacy_conditional_orders {
@@ -102,6 +108,54 @@ impl Exchange {
         request: &PlaceRequest,
     ) -> Result<(), ApiError> {
         self.check_shape(account, request)
+    }
+
+    /// Resolves `priceMatch` to a price from the book (§3.3): `OPPONENT[_5]` takes the best
+    /// (5th best) price on the other side, `QUEUE[_5|_10|_20]` on the order's own side (the
+    /// deepest level there is when the book is shallower). Only LIMIT orders may use it
+    /// (`-5038`), never together with `price`, and `OPPONENT_10/20` are suspended (`-5037`).
+    fn resolve_price_match(
+        &self,
+        request: &PlaceRequest,
+    ) -> Result<Option<PlaceRequest>, ApiError> {
+        let Some(mode) = request.price_match.filter(|m| *m != PriceMatch::None) else {
+            return Ok(None);
+        };
+        if request.order_type != OrderType::Limit {
+            return Err(ApiError::unsupported_order_type_price_match());
+        }
+        if request.price.is_some() {
+            return Err(ApiError::invalid_price_match());
+        }
+        let (opposite, level) = match mode {
+            PriceMatch::Opponent => (true, 1),
+            PriceMatch::Opponent5 => (true, 5),
+            PriceMatch::Queue => (false, 1),
+            PriceMatch::Queue5 => (false, 5),
+            PriceMatch::Queue10 => (false, 10),
+            PriceMatch::Queue20 => (false, 20),
+            PriceMatch::None | PriceMatch::Opponent10 | PriceMatch::Opponent20 => {
+                return Err(ApiError::invalid_price_match());
+            }
+        };
+        let takes_asks = (request.side == Side::Buy) == opposite;
+        let side = if takes_asks {
+            BookSide::Ask
+        } else {
+            BookSide::Bid
+        };
+        let market = self.market(&request.symbol)?;
+        let price = market
+            .engine
+            .levels(side)
+            .take(level)
+            .last()
+            .map(|l| l.price);
+        let price = price.ok_or_else(ApiError::invalid_price_match)?;
+        Ok(Some(PlaceRequest {
+            price: Some(price),
+            ..request.clone()
+        }))
     }
 
     /// Checks the fields the type needs and the position side against the account's mode.
@@ -326,6 +380,7 @@ impl Exchange {
             working_type: request.working_type,
             price_protect: request.price_protect,
             stp: request.stp,
+            price_match: request.price_match.map_or("NONE", PriceMatch::binance_name),
             activate_price: request.activation_price,
             price_rate: request.callback_rate,
             time_ms: now_ms,

@@ -176,6 +176,7 @@ impl Exchange {
                     stp: Stp::None,
                     activation_price: None,
                     callback_rate: None,
+                    price_match: None,
                 };
                 match self.place_order(number, &request, now_ms) {
                     Ok(placed) => self.publish_force_order(&placed.result, now_ms),

@@ -541,3 +541,62 @@ fn modify_reprices_with_an_amendment_event_and_refuses_no_change() {
         -5027
     );
 }
+
+#[test]
+fn price_match_takes_its_price_from_the_book() {
+    use crate::api::params::PriceMatch;
+    let (mut exchange, account) = venue();
+    seed_book(&mut exchange);
+    let matched = |mode| PlaceRequest {
+        price_match: Some(mode),
+        time_in_force: Some(TimeInForce::Gtc),
+        ..order(Side::Buy, OrderType::Limit, "0.01")
+    };
+    // QUEUE_5 for a buy is the 5th best bid (59999.5); it rests there and reports the mode.
+    let queued = exchange
+        .place_order(account, &matched(PriceMatch::Queue5), NOW)
+        .unwrap();
+    assert_eq!(
+        (queued.result.price, queued.result.status),
+        (p("59999.5"), VenueStatus::New)
+    );
+    assert_eq!(queued.result.price_match, "QUEUE_5");
+    // OPPONENT for a buy is the best ask: it takes it.
+    let taken = exchange
+        .place_order(account, &matched(PriceMatch::Opponent), NOW)
+        .unwrap();
+    assert_eq!(
+        (taken.result.price, taken.result.status),
+        (p("60000.1"), VenueStatus::Filled)
+    );
+    let with_price = PlaceRequest {
+        price: Some(p("59000")),
+        ..matched(PriceMatch::Opponent)
+    };
+    assert_eq!(
+        exchange
+            .place_order(account, &with_price, NOW)
+            .unwrap_err()
+            .code,
+        -5037
+    );
+    assert_eq!(
+        exchange
+            .place_order(account, &matched(PriceMatch::Opponent10), NOW)
+            .unwrap_err()
+            .code,
+        -5037,
+        "suspended"
+    );
+    let market = PlaceRequest {
+        price_match: Some(PriceMatch::Opponent),
+        ..order(Side::Buy, OrderType::Market, "0.01")
+    };
+    assert_eq!(
+        exchange
+            .place_order(account, &market, NOW)
+            .unwrap_err()
+            .code,
+        -5038
+    );
+}

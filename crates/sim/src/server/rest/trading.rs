@@ -69,6 +69,7 @@ fn place_request(
         stp: stp(params.opt_self_trade_prevention()?),
         activation_price: super::positive_price(params, activation_key)?,
         callback_rate: params.opt_rate("callbackRate")?,
+        price_match: params.opt_price_match()?,
     })
 }
 
