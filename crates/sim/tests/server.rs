@@ -459,6 +459,37 @@ async fn replay_serves_the_recording_and_its_book() {
 }
 
 #[tokio::test]
+async fn ticker_streams_publish_the_24h_figures() {
+    let sim = start(None, &["BTCUSDT", "ETHUSDT"]).await;
+    let mut socket = ws(&sim, "/stream?streams=btcusdt@ticker/!miniTicker@arr").await;
+    let (mut ticker, mut minis) = (None, None);
+    for _ in 0..20 {
+        let frame = next_json(&mut socket, 5).await;
+        match frame["stream"].as_str() {
+            Some("btcusdt@ticker") => ticker = Some(frame["data"].clone()),
+            Some("!miniTicker@arr") => minis = Some(frame["data"].clone()),
+            _ => {}
+        }
+        if ticker.is_some() && minis.is_some() {
+            break;
+        }
+    }
+    let ticker = ticker.expect("a 24hrTicker frame");
+    assert_eq!(
+        (ticker["e"].as_str(), ticker["s"].as_str()),
+        (Some("24hrTicker"), Some("BTCUSDT"))
+    );
+    assert!(ticker["c"].is_string() && ticker["n"].is_u64());
+    let minis = minis.expect("a miniTicker array");
+    assert_eq!(
+        minis.as_array().map(Vec::len),
+        Some(2),
+        "one entry per symbol"
+    );
+    sim.shutdown().await;
+}
+
+#[tokio::test]
 async fn exceeding_the_request_weight_gives_429_then_418() {
     let config = SimConfig {
         symbols: vec!["BTCUSDT".into()],

@@ -1,14 +1,15 @@
 //! Streams that publish a periodic snapshot rather than an event per change: partial depth
-//! `<symbol>@depth<N>[@100ms|@500ms]` (§6.3), klines `<symbol>@kline_<i>` (§6.8, every 250 ms)
-//! and `!markPrice@arr[@1s]` (§6.7). Only streams someone subscribed to are built, each at its
-//! own cadence.
+//! `<symbol>@depth<N>[@100ms|@500ms]` (§6.3), klines `<symbol>@kline_<i>` (§6.8, every 250 ms),
+//! `!markPrice@arr[@1s]` (§6.7), and the 24-hour tickers `<symbol>@ticker`, `@miniTicker`,
+//! `!ticker@arr`, `!miniTicker@arr` (§6.10, every 2 s). Only streams someone subscribed to are
+//! built, each at its own cadence.
 
 use std::collections::HashMap;
 
 use serde_json::Value;
 
 use super::hub::Hub;
-use super::rest::market_data::kline_event;
+use super::rest::market_data::{kline_event, ticker_event};
 use crate::api::ws_protocol::{StreamSpec, UpdateSpeed};
 use crate::exchange::Exchange;
 use crate::exchange::feed::{mark_price_event, partial_depth};
@@ -71,6 +72,23 @@ impl Snapshots {
                 *interval,
                 now_ms,
             ),
+            StreamSpec::Ticker { symbol } | StreamSpec::MiniTicker { symbol } => {
+                let mini = matches!(spec, StreamSpec::MiniTicker { .. });
+                Some(ticker_event(
+                    exchange.market(&symbol.to_ascii_uppercase()).ok()?,
+                    mini,
+                    now_ms,
+                ))
+            }
+            StreamSpec::AllTicker | StreamSpec::AllMiniTicker => {
+                let mini = matches!(spec, StreamSpec::AllMiniTicker);
+                let events = exchange
+                    .markets()
+                    .values()
+                    .map(|m| ticker_event(m, mini, now_ms))
+                    .collect();
+                Some(Value::Array(events))
+            }
             StreamSpec::AllMarkPrice { .. } => {
                 let events: Vec<Value> = exchange
                     .markets()
@@ -94,6 +112,10 @@ fn period_ms(spec: &StreamSpec) -> Option<u64> {
         }),
         StreamSpec::Kline { .. } => Some(250),
         StreamSpec::AllMarkPrice { every_second } => Some(if *every_second { 1000 } else { 3000 }),
+        StreamSpec::Ticker { .. }
+        | StreamSpec::MiniTicker { .. }
+        | StreamSpec::AllTicker
+        | StreamSpec::AllMiniTicker => Some(2000),
         _ => None,
     }
 }

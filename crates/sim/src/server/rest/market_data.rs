@@ -899,6 +899,29 @@ pub fn kline_event(market: &Market, interval: KlineInterval, now_ms: u64) -> Opt
     }))
 }
 
+/// The `24hrTicker` (`mini = false`) or `24hrMiniTicker` stream event (§6.10), with the same
+/// figures as `/fapi/v1/ticker/24hr` under the stream's short keys.
+#[must_use]
+pub fn ticker_event(market: &Market, mini: bool, now_ms: u64) -> Value {
+    let row = ticker_row(market, now_ms);
+    let field = |key: &str| row.get(key).cloned().unwrap_or(Value::Null);
+    if mini {
+        return json!({
+            "e": "24hrMiniTicker", "E": now_ms, "s": market.symbol(),
+            "c": field("lastPrice"), "o": field("openPrice"), "h": field("highPrice"),
+            "l": field("lowPrice"), "v": field("volume"), "q": field("quoteVolume"),
+        });
+    }
+    json!({
+        "e": "24hrTicker", "E": now_ms, "s": market.symbol(),
+        "p": field("priceChange"), "P": field("priceChangePercent"), "w": field("weightedAvgPrice"),
+        "c": field("lastPrice"), "Q": field("lastQty"), "o": field("openPrice"),
+        "h": field("highPrice"), "l": field("lowPrice"), "v": field("volume"),
+        "q": field("quoteVolume"), "O": field("openTime"), "C": field("closeTime"),
+        "F": field("firstId"), "L": field("lastId"), "n": field("count"),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use kestrel_model::instrument::binance_usdm;
