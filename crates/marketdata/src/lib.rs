@@ -1,0 +1,4 @@
+//! Kestrel's market-data pipeline: connections to the venue's streams, per-symbol order-book
+//! synchronisation, trade flow, and distribution of the normalised events.
+//!
+//! It owns no trading decisions: it turns venue messages into books and events.

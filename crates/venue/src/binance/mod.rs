@@ -1,0 +1,1 @@
+//! The Binance USD-M futures adapter. (Being written.)
