@@ -2,3 +2,7 @@
 //! synchronisation, trade flow, and distribution of the normalised events.
 //!
 //! It owns no trading decisions: it turns venue messages into books and events.
+
+pub mod backoff;
+pub mod connection;
+pub mod snapshot;
