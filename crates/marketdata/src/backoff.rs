@@ -28,7 +28,7 @@ impl Backoff {
             max_ms: max_ms.max(base_ms.max(1)),
             max_attempts,
             attempt: 0,
-            state: seed | 1,
+            state: splitmix64(seed) | 1,
         }
     }
 
@@ -58,13 +58,21 @@ impl Backoff {
         self.attempt = 0;
     }
 
-    /// xorshift64*: plenty for jitter, and reproducible.
+    /// xorshift64* (seeded through [`splitmix64`]): plenty for jitter, and reproducible.
     fn next_random(&mut self) -> u64 {
         self.state ^= self.state >> 12;
         self.state ^= self.state << 25;
         self.state ^= self.state >> 27;
         self.state.wrapping_mul(0x2545_f491_4f6c_dd1d)
     }
+}
+
+/// Scrambles a seed so that neighbouring seeds (1, 2, 3, ...) start far apart.
+const fn splitmix64(seed: u64) -> u64 {
+    let mut z = seed.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
 #[cfg(test)]

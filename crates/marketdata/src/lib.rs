@@ -5,4 +5,7 @@
 
 pub mod backoff;
 pub mod connection;
+pub mod flow;
+pub mod health;
 pub mod snapshot;
+pub mod sync;
