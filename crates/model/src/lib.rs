@@ -10,6 +10,7 @@
 
 pub mod book;
 pub mod config;
+pub mod event;
 pub mod instrument;
 pub mod money;
 pub mod order;
