@@ -40,18 +40,16 @@ enum Command {
     Metrics,
     /// Run the exchange simulator: a Binance USD-M futures venue on loopback.
     Sim(commands::sim::SimArgs),
+    /// Run the market-data pipeline alone against a venue, with its HTTP endpoints.
+    Md(commands::md::MdArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    // Installed first so that every component records into one registry.
-    if let Err(error) = telemetry::install_metrics() {
-        eprintln!("error: {error:#}");
-        return ExitCode::FAILURE;
-    }
     match cli.command {
         Command::Config(command) => commands::config::run(command, cli.config.as_deref()),
         Command::Metrics => commands::metrics::run(),
         Command::Sim(args) => commands::sim::run(args, cli.config.as_deref()),
+        Command::Md(args) => commands::md::run(args, cli.config.as_deref()),
     }
 }

@@ -7,5 +7,7 @@ pub mod backoff;
 pub mod connection;
 pub mod flow;
 pub mod health;
+pub mod pipeline;
+pub mod service;
 pub mod snapshot;
 pub mod sync;

@@ -1,5 +1,6 @@
 //! The `kestrel` subcommands, one module each.
 
 pub mod config;
+pub mod md;
 pub mod metrics;
 pub mod sim;
