@@ -126,41 +126,59 @@ impl Key {
         }
     }
 
+    #[inline]
     pub(super) fn from_name(name: &str) -> Self {
         match name.as_bytes() {
-            b"e" => Self::EventType,
-            b"E" => Self::EventTime,
-            b"T" => Self::TxTime,
-            b"s" => Self::Symbol,
-            b"U" => Self::FirstId,
-            b"u" => Self::FinalId,
+            [byte] => Self::from_letter(*byte),
             b"pu" => Self::PrevFinalId,
-            b"b" => Self::LowerB,
-            b"a" => Self::LowerA,
-            b"B" => Self::UpperB,
-            b"A" => Self::UpperA,
-            b"t" => Self::TradeId,
-            b"p" => Self::Price,
-            b"q" => Self::Qty,
-            b"m" => Self::BuyerIsMaker,
-            b"X" => Self::TradeType,
-            b"f" => Self::FirstTradeId,
-            b"l" => Self::LastTradeId,
             b"nq" => Self::NonRpiQty,
-            b"i" => Self::IndexPrice,
-            b"P" => Self::SettlePrice,
-            b"r" => Self::FundingRate,
             b"ap" => Self::MarkPriceAvg,
-            b"lastUpdateId" => Self::LastUpdateId,
-            b"bids" => Self::Bids,
-            b"asks" => Self::Asks,
-            b"stream" => Self::Stream,
-            b"id" => Self::Id,
-            b"result" => Self::Result,
-            b"code" => Self::Code,
-            b"msg" => Self::Msg,
             b"data" => Self::Data,
-            b"error" => Self::Error,
+            b"stream" => Self::Stream,
+            _ => Self::from_rare_name(name),
+        }
+    }
+
+    /// A one-letter key (most of them).
+    #[inline]
+    const fn from_letter(letter: u8) -> Self {
+        match letter {
+            b'e' => Self::EventType,
+            b'E' => Self::EventTime,
+            b'T' => Self::TxTime,
+            b's' => Self::Symbol,
+            b'U' => Self::FirstId,
+            b'u' => Self::FinalId,
+            b'b' => Self::LowerB,
+            b'a' => Self::LowerA,
+            b'B' => Self::UpperB,
+            b'A' => Self::UpperA,
+            b't' => Self::TradeId,
+            b'p' => Self::Price,
+            b'q' => Self::Qty,
+            b'm' => Self::BuyerIsMaker,
+            b'X' => Self::TradeType,
+            b'f' => Self::FirstTradeId,
+            b'l' => Self::LastTradeId,
+            b'i' => Self::IndexPrice,
+            b'P' => Self::SettlePrice,
+            b'r' => Self::FundingRate,
+            _ => Self::Unknown,
+        }
+    }
+
+    /// Keys of REST bodies, replies and errors.
+    #[cold]
+    fn from_rare_name(name: &str) -> Self {
+        match name {
+            "lastUpdateId" => Self::LastUpdateId,
+            "bids" => Self::Bids,
+            "asks" => Self::Asks,
+            "id" => Self::Id,
+            "result" => Self::Result,
+            "code" => Self::Code,
+            "msg" => Self::Msg,
+            "error" => Self::Error,
             _ => Self::Unknown,
         }
     }
