@@ -191,72 +191,78 @@ fn levels() -> impl Strategy<Value = String> {
     prop::collection::vec(pair, 0..5).prop_map(|v| format!("[{}]", v.join(",")))
 }
 
+/// Every key the parser knows, and one it does not.
+const KEYS: [&str; 34] = [
+    "e",
+    "E",
+    "T",
+    "s",
+    "U",
+    "u",
+    "pu",
+    "b",
+    "a",
+    "B",
+    "A",
+    "t",
+    "p",
+    "q",
+    "m",
+    "X",
+    "f",
+    "l",
+    "nq",
+    "i",
+    "P",
+    "r",
+    "ap",
+    "lastUpdateId",
+    "bids",
+    "asks",
+    "id",
+    "result",
+    "code",
+    "msg",
+    "stream",
+    "data",
+    "error",
+    "zz",
+];
+
 /// An object built from Binance's keys (each with a plausible or an arbitrary value), in any
 /// order, bare or in the envelope.
 fn event_object() -> impl Strategy<Value = String> {
-    let keys = [
-        "e",
-        "E",
-        "T",
-        "s",
-        "U",
-        "u",
-        "pu",
-        "b",
-        "a",
-        "B",
-        "A",
-        "t",
-        "p",
-        "q",
-        "m",
-        "X",
-        "f",
-        "l",
-        "nq",
-        "i",
-        "P",
-        "r",
-        "ap",
-        "lastUpdateId",
-        "bids",
-        "asks",
-        "id",
-        "result",
-        "code",
-        "msg",
-        "stream",
-        "data",
-        "error",
-        "zz",
-    ];
     let entry = (
-        prop::sample::select(keys.to_vec()),
+        prop::sample::select(KEYS.to_vec()),
         prop_oneof![value(), levels()],
     )
         .prop_map(|(k, v)| format!("\"{k}\":{v}"));
     let event_type = prop::sample::select(vec!["depthUpdate", "bookTicker", "trade", "aggTrade"]);
-    (
+    let parts = (
         event_type,
         prop::collection::vec(entry, 0..14),
         any::<bool>(),
         any::<bool>(),
-    )
-        .prop_map(|(e, entries, e_first, envelope)| {
-            let mut body = entries;
-            let e = format!("\"e\":\"{e}\"");
-            if e_first {
-                body.insert(0, e);
-            } else {
-                body.push(e);
-            }
-            let object = format!("{{{}}}", body.join(","));
-            if envelope {
-                format!(r#"{{"stream":"btcusdt@depth20","data":{object}}}"#)
-            } else {
-                object
-            }
-        })
+    );
+    parts.prop_map(|(e, mut body, e_first, envelope)| {
+        let e = format!("\"e\":\"{e}\"");
+        if e_first {
+            body.insert(0, e);
+        } else {
+            body.push(e);
+        }
+        wrap(&body, envelope)
+    })
+}
+
+/// The object of `entries`, bare or as the `data` of a combined-stream envelope.
+fn wrap(entries: &[String], envelope: bool) -> String {
+    let object = format!("{{{}}}", entries.join(","));
+    if envelope {
+        format!(r#"{{"stream":"btcusdt@depth20","data":{object}}}"#)
+    } else {
+        object
+    }
 }
 
 /// Every field of a covered event with a valid value (the `e` key first).
@@ -349,12 +355,7 @@ fn templated_event() -> impl Strategy<Value = String> {
                 1 => body.rotate_left(1),
                 _ => {}
             }
-            let object = format!("{{{}}}", body.join(","));
-            if envelope {
-                format!(r#"{{"stream":"btcusdt@x","data":{object}}}"#)
-            } else {
-                object
-            }
+            wrap(&body, envelope)
         })
 }
 

@@ -6,6 +6,8 @@
 //! To keep the floor a true lower bound, the message type is decided once, up front, by
 //! [`FloorPlan::classify`] (outside any timed loop), and a depth list is walked element by
 //! element (every string is scanned) but only counted, so the floor allocates nothing.
+//!
+//! The structs' field names are Binance's keys (`E`, `T`, ...), hence `non_snake_case`.
 
 use std::fmt;
 
@@ -66,102 +68,158 @@ impl FloorPlan {
 }
 
 /// A `depthUpdate` with its levels counted, not stored.
-#[allow(missing_docs, non_snake_case)]
+#[allow(non_snake_case)]
 #[derive(Debug, Clone, Copy, Deserialize)]
 pub struct DepthFloor<'a> {
+    /// `e`: event type.
     pub e: &'a str,
+    /// `E`: event time, ms.
     pub E: u64,
+    /// `T`: transaction / trade time, ms.
     pub T: u64,
+    /// `s`: symbol.
     pub s: &'a str,
+    /// `U`: first update id.
     pub U: u64,
+    /// `u`: final update id.
     pub u: u64,
+    /// `pu`: previous final update id.
     pub pu: u64,
+    /// `b`: bid levels (counted) or best bid price.
     pub b: LevelCount,
+    /// `a`: ask levels (counted), best ask price or aggregate id.
     pub a: LevelCount,
 }
 
 /// A `bookTicker`, strings unparsed.
-#[allow(missing_docs, non_snake_case)]
+#[allow(non_snake_case)]
 #[derive(Debug, Clone, Copy, Deserialize)]
 pub struct BookTickerFloor<'a> {
+    /// `e`: event type.
     pub e: &'a str,
+    /// `u`: final update id.
     pub u: u64,
+    /// `E`: event time, ms.
     pub E: u64,
+    /// `T`: transaction / trade time, ms.
     pub T: u64,
+    /// `s`: symbol.
     pub s: &'a str,
+    /// `b`: bid levels (counted) or best bid price.
     pub b: &'a str,
+    /// `B`: best bid qty.
     pub B: &'a str,
+    /// `a`: ask levels (counted), best ask price or aggregate id.
     pub a: &'a str,
+    /// `A`: best ask qty.
     pub A: &'a str,
 }
 
 /// A `trade`, strings unparsed.
-#[allow(missing_docs, non_snake_case)]
+#[allow(non_snake_case)]
 #[derive(Debug, Clone, Copy, Deserialize)]
 pub struct TradeFloor<'a> {
+    /// `e`: event type.
     pub e: &'a str,
+    /// `E`: event time, ms.
     pub E: u64,
+    /// `T`: transaction / trade time, ms.
     pub T: u64,
+    /// `s`: symbol.
     pub s: &'a str,
+    /// `t`: trade id.
     pub t: u64,
+    /// `p`: price.
     pub p: &'a str,
+    /// `q`: quantity.
     pub q: &'a str,
+    /// `m`: buyer is maker.
     pub m: bool,
+    /// `X`: trade type.
     pub X: Option<&'a str>,
 }
 
 /// An `aggTrade`, strings unparsed.
-#[allow(missing_docs, non_snake_case)]
+#[allow(non_snake_case)]
 #[derive(Debug, Clone, Copy, Deserialize)]
 pub struct AggTradeFloor<'a> {
+    /// `e`: event type.
     pub e: &'a str,
+    /// `E`: event time, ms.
     pub E: u64,
+    /// `s`: symbol.
     pub s: &'a str,
+    /// `a`: ask levels (counted), best ask price or aggregate id.
     pub a: u64,
+    /// `p`: price.
     pub p: &'a str,
+    /// `q`: quantity.
     pub q: &'a str,
+    /// `nq`: quantity without RPI fills.
     pub nq: Option<&'a str>,
+    /// `f`: first trade id.
     pub f: u64,
+    /// `l`: last trade id.
     pub l: u64,
+    /// `T`: transaction / trade time, ms.
     pub T: u64,
+    /// `m`: buyer is maker.
     pub m: bool,
 }
 
 /// A `markPriceUpdate`, strings unparsed.
-#[allow(missing_docs, non_snake_case)]
+#[allow(non_snake_case)]
 #[derive(Debug, Clone, Copy, Deserialize)]
 pub struct MarkPriceFloor<'a> {
+    /// `e`: event type.
     pub e: &'a str,
+    /// `E`: event time, ms.
     pub E: u64,
+    /// `s`: symbol.
     pub s: &'a str,
+    /// `p`: price.
     pub p: &'a str,
+    /// `i`: index price.
     pub i: &'a str,
+    /// `P`: estimated settle price.
     pub P: &'a str,
+    /// `r`: funding rate.
     pub r: &'a str,
+    /// `T`: transaction / trade time, ms.
     pub T: u64,
 }
 
 /// A REST depth snapshot with its levels counted.
-#[allow(missing_docs, non_snake_case)]
+#[allow(non_snake_case)]
 #[derive(Debug, Clone, Copy, Deserialize)]
 pub struct SnapshotFloor {
     #[serde(rename = "lastUpdateId")]
+    /// `lastUpdateId`: the snapshot's update id.
     pub last_update_id: u64,
+    /// `E`: event time, ms.
     pub E: Option<u64>,
+    /// `T`: transaction / trade time, ms.
     pub T: Option<u64>,
+    /// `bids`: bid levels, counted.
     pub bids: LevelCount,
+    /// `asks`: ask levels, counted.
     pub asks: LevelCount,
 }
 
 /// One floor-parsed message.
-#[allow(missing_docs)]
 #[derive(Debug, Clone, Copy)]
 pub enum FloorFrame<'a> {
+    /// A `depthUpdate`.
     Depth(DepthFloor<'a>),
+    /// A `bookTicker`.
     BookTicker(BookTickerFloor<'a>),
+    /// A `trade`.
     Trade(TradeFloor<'a>),
+    /// An `aggTrade`.
     AggTrade(AggTradeFloor<'a>),
+    /// A `markPriceUpdate`.
     MarkPrice(MarkPriceFloor<'a>),
+    /// A REST depth snapshot.
     Snapshot(SnapshotFloor),
 }
 
