@@ -3,69 +3,24 @@
 //! cycle (gap, buffering, snapshot, replay) after a first one has sized the buffer, and
 //! [`TradeFlow::on_trade`]; each must count zero.
 
-// The counting allocator is the one place this needs `unsafe`: `GlobalAlloc` is an unsafe
-// trait. It only forwards to the system allocator.
-#![allow(unsafe_code)]
 // Test code: a panic is a failed assertion, not a crash on outside input.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
+use kestrel_testkit::{CountingAllocator, allocations};
 
 use kestrel_marketdata::flow::{FlowConfig, TradeFlow};
 use kestrel_marketdata::sync::{DiffOutcome, SnapshotOutcome, SymbolSync, SyncConfig};
 use kestrel_model::book::{DepthDiff, Flavor, Level};
 use kestrel_model::{Price, Qty, Trade};
 
-thread_local! {
-    /// Allocations made by this thread (per thread, so the harness's other threads and tests
-    /// cannot disturb the count).
-    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
-}
-
-struct CountingAllocator;
-
-fn count_one() {
-    // `try_with`: the allocator can be called while thread-locals are being torn down.
-    let _ = ALLOCATIONS.try_with(|count| count.set(count.get() + 1));
-}
-
-// SAFETY: every method forwards its arguments unchanged to `System`, which upholds the
-// `GlobalAlloc` contract; counting touches only a const-initialised thread-local `Cell`, which
-// never allocates.
-unsafe impl GlobalAlloc for CountingAllocator {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count_one();
-        // SAFETY: forwarded unchanged; the caller upholds `alloc`'s contract.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        count_one();
-        // SAFETY: as above.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count_one();
-        // SAFETY: as above.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: as above.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
 #[global_allocator]
 static GLOBAL: CountingAllocator = CountingAllocator;
 
 /// Allocations made by `work` on this thread.
 fn allocations_in<T>(work: impl FnOnce() -> T) -> (u64, T) {
-    let before = ALLOCATIONS.with(Cell::get);
+    let before = allocations();
     let result = work();
-    (ALLOCATIONS.with(Cell::get) - before, result)
+    (allocations() - before, result)
 }
 
 const TICK_RAW: i64 = 10_000_000; // 0.1

@@ -3,67 +3,18 @@
 //! changes, best-level deletions and insertions, deep and far levels, price jumps that recentre
 //! the ladder both ways, sequenced diffs, snapshots and reads) and must count zero.
 
-// The counting allocator is the one place Kestrel needs `unsafe`: `GlobalAlloc` is an unsafe
-// trait. It only forwards to the system allocator.
-#![allow(unsafe_code)]
 // Test code: a panic is a failed assertion, not a crash on outside input.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
+use kestrel_testkit::{CountingAllocator, allocations};
 
 use kestrel_model::book::{
     BookConfig, BookSide, DepthDiff, Flavor, Level, OrderBook, SyncDecision,
 };
 use kestrel_model::{Money, Price, Qty};
 
-thread_local! {
-    /// Allocations made by this thread (a per-thread count, so the test harness's other threads
-    /// cannot disturb it).
-    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
-}
-
-struct CountingAllocator;
-
-fn count_one() {
-    // `try_with`: the allocator can be called while thread-locals are being torn down.
-    let _ = ALLOCATIONS.try_with(|count| count.set(count.get() + 1));
-}
-
-// SAFETY: every method forwards its arguments unchanged to `System`, which upholds the
-// `GlobalAlloc` contract; counting touches only a const-initialised thread-local `Cell`, which
-// never allocates.
-unsafe impl GlobalAlloc for CountingAllocator {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count_one();
-        // SAFETY: forwarded unchanged; the caller upholds `alloc`'s contract.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        count_one();
-        // SAFETY: as above.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count_one();
-        // SAFETY: as above.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: as above.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
 #[global_allocator]
 static GLOBAL: CountingAllocator = CountingAllocator;
-
-fn allocations() -> u64 {
-    ALLOCATIONS.with(Cell::get)
-}
 
 const TICK_RAW: i64 = 10_000_000; // 0.1, as BTCUSDT
 const START_BID_TICKS: i64 = 600_000; // 60,000.0

@@ -3,69 +3,20 @@
 //! levels, bookTickers, trades) and of the cryptofeed capture (aggTrade, depth, kline,
 //! bookTicker) parsed a second time, with each JSON library and each path, and must count zero.
 
-// The counting allocator is the one place Kestrel needs `unsafe`: `GlobalAlloc` is an unsafe
-// trait. It only forwards to the system allocator.
-#![allow(unsafe_code)]
 // Test code: a panic is a failed assertion, not a crash on outside input.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod support;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
+use kestrel_testkit::{CountingAllocator, allocations};
 use std::hint::black_box;
 
 use kestrel_venue::binance::market::ReceiveTime;
 use kestrel_venue::binance::{JsonLib, MarketParser};
 use support::{CRYPTOFEED_WS, RECORDING, cryptofeed_json, read_vector, recording_lines};
 
-thread_local! {
-    /// Allocations made by this thread (a per-thread count, so the test harness's other threads
-    /// cannot disturb it).
-    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
-}
-
-struct CountingAllocator;
-
-fn count_one() {
-    // `try_with`: the allocator can be called while thread-locals are being torn down.
-    let _ = ALLOCATIONS.try_with(|count| count.set(count.get() + 1));
-}
-
-// SAFETY: every method forwards its arguments unchanged to `System`, which upholds the
-// `GlobalAlloc` contract; counting touches only a const-initialised thread-local `Cell`, which
-// never allocates.
-unsafe impl GlobalAlloc for CountingAllocator {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count_one();
-        // SAFETY: forwarded unchanged; the caller upholds `alloc`'s contract.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        count_one();
-        // SAFETY: as above.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count_one();
-        // SAFETY: as above.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: as above.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
 #[global_allocator]
 static GLOBAL: CountingAllocator = CountingAllocator;
-
-fn allocations() -> u64 {
-    ALLOCATIONS.with(Cell::get)
-}
 
 /// Parses every message with `parse`, returning the allocations made while doing so.
 fn allocations_while_parsing(messages: &[&str], parser: &mut MarketParser, general: bool) -> u64 {
