@@ -527,19 +527,8 @@ pub enum NewOrderRespType {
     Result,
 }
 
-/// `selfTradePreventionMode` (§3.3): which side expires when an order would trade with the
-/// same account.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum SelfTradePrevention {
-    /// `NONE`: self-trades are allowed.
-    None,
-    /// `EXPIRE_TAKER`: the incoming order expires.
-    ExpireTaker,
-    /// `EXPIRE_MAKER`: the resting order expires.
-    ExpireMaker,
-    /// `EXPIRE_BOTH`: both expire.
-    ExpireBoth,
-}
+/// `selfTradePreventionMode` (§3.3) is parsed straight into the matching engine's mode.
+pub use crate::engine::Stp as SelfTradePrevention;
 
 /// `priceMatch` (§3.3): price a LIMIT order from the book instead of `price`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -623,14 +612,6 @@ impl NewOrderRespType {
     #[must_use]
     pub fn binance_name(self) -> &'static str {
         name_of(RESP_TYPES, self)
-    }
-}
-
-impl SelfTradePrevention {
-    /// Binance's spelling.
-    #[must_use]
-    pub fn binance_name(self) -> &'static str {
-        name_of(STP_MODES, self)
     }
 }
 

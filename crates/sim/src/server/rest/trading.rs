@@ -6,7 +6,7 @@ use kestrel_model::order::WorkingType;
 use serde_json::{Value, json};
 
 use super::{Call, Endpoint, fixed};
-use crate::api::params::{NewOrderRespType, SelfTradePrevention};
+use crate::api::params::NewOrderRespType;
 use crate::api::{ApiError, Params, SecurityLevel};
 use crate::engine::Stp;
 use crate::exchange::{Amendment, Exchange, OrderKey, OrderRecord, PlaceRequest, Precision};
@@ -66,20 +66,11 @@ fn place_request(
             .opt_working_type()?
             .unwrap_or(WorkingType::ContractPrice),
         price_protect: params.flag("priceProtect")?,
-        stp: stp(params.opt_self_trade_prevention()?),
+        stp: params.opt_self_trade_prevention()?.unwrap_or(Stp::None),
         activation_price: super::positive_price(params, activation_key)?,
         callback_rate: params.opt_rate("callbackRate")?,
         price_match: params.opt_price_match()?,
     })
-}
-
-fn stp(mode: Option<SelfTradePrevention>) -> Stp {
-    match mode {
-        None | Some(SelfTradePrevention::None) => Stp::None,
-        Some(SelfTradePrevention::ExpireTaker) => Stp::ExpireTaker,
-        Some(SelfTradePrevention::ExpireMaker) => Stp::ExpireMaker,
-        Some(SelfTradePrevention::ExpireBoth) => Stp::ExpireBoth,
-    }
 }
 
 fn precision(exchange: &Exchange, symbol: &str) -> Result<Precision, ApiError> {
