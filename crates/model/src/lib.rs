@@ -15,6 +15,7 @@ pub mod instrument;
 pub mod money;
 pub mod order;
 pub mod position;
+pub mod recording;
 pub mod telemetry;
 pub mod trade;
 
