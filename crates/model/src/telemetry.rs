@@ -88,6 +88,11 @@ catalogue! {
     MESSAGES_SENT_TOTAL = "messages_sent_total", Counter, ["type"], "Dashboard messages sent, by message type.";
     MESSAGE_SEND_ERRORS_TOTAL = "message_send_errors_total", Counter, [], "Dashboard messages that failed to send.";
     BROADCAST_LATENCY_MILLISECONDS = "broadcast_latency_milliseconds", Histogram, [], "State change to last client written, in milliseconds.";
+    // Persistence: the batched market-data writer (seed 000 FR-MD-005).
+    DATABASE_ROWS_WRITTEN_TOTAL = "database_rows_written_total", Counter, ["table"], "Rows the batched market-data writer inserted (records already stored are not counted).";
+    DATABASE_RECORDS_DROPPED_TOTAL = "database_records_dropped_total", Counter, ["table", "reason"], "Records the market-data recorder dropped, by reason: channel_full, writer_gone, backlog_full, invalid, shutdown.";
+    DATABASE_FLUSH_FAILURES_TOTAL = "database_flush_failures_total", Counter, [], "Batched database writes that failed; the batch is kept and retried at the next interval.";
+    DATABASE_WRITE_BACKLOG = "database_write_backlog", Gauge, ["table"], "Records waiting in the market-data writer's backlog.";
     // Feed health and risk (seed 001 REQ-METRICS-001..003).
     FEED_STALENESS_MILLISECONDS = "feed_staleness_milliseconds", Gauge, ["feed"], "Age of the newest message on a feed (price, orders, funding, positions).";
     RISK_REJECTIONS_TOTAL = "risk_rejections_total", Counter, ["reason"], "Orders refused by pre-trade risk, by reason.";

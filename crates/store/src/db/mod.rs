@@ -1,0 +1,204 @@
+//! [`Store`]: a connection pool to SQLite or PostgreSQL with Kestrel's schema migrated.
+//!
+//! Opening a store connects, refuses a schema written by a newer Kestrel, and applies the
+//! migrations this build knows (`db::migrate`). Every query is built at run time
+//! (`sqlx::query`, `query_as`, `QueryBuilder`), so the crate compiles without a database; each
+//! feature module (`market`, ...) keeps the SQL for both backends side by side.
+
+pub(crate) mod convert;
+pub(crate) mod dialect;
+mod error;
+pub(crate) mod migrate;
+
+use std::fmt;
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use kestrel_model::config::{StoreBackend, StoreConfig};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool};
+
+pub use error::StoreError;
+
+/// How long a SQLite connection waits for another writer's lock before failing with "busy".
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// SQLite connections: WAL lets readers run beside the one writer; more buys nothing.
+const SQLITE_MAX_CONNECTIONS: u32 = 4;
+/// PostgreSQL connections per process.
+const POSTGRES_MAX_CONNECTIONS: u32 = 8;
+
+/// Kestrel's database: cheap to clone (the pool is shared), safe to use from any task.
+#[derive(Clone)]
+pub struct Store {
+    pub(crate) pool: Pool,
+    /// What the store is connected to, for messages: a path, or `postgres host:port/db`.
+    target: Arc<str>,
+}
+
+/// The backend's connection pool.
+#[derive(Clone)]
+pub(crate) enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+impl fmt::Debug for Store {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.backend())
+            .field("target", &self.target)
+            .finish()
+    }
+}
+
+impl Store {
+    /// Opens the store `config` describes: the SQLite file ([`StoreConfig::sqlite_file`]) or the
+    /// PostgreSQL server at `postgres_url`, and migrates it.
+    ///
+    /// # Errors
+    /// [`StoreError::MissingPostgresUrl`], and those of [`Store::sqlite`] and
+    /// [`Store::postgres`].
+    pub async fn open(config: &StoreConfig) -> Result<Self, StoreError> {
+        match config.backend {
+            StoreBackend::Sqlite => Self::sqlite(config.sqlite_file()).await,
+            StoreBackend::Postgres => {
+                let url = config
+                    .postgres_url
+                    .as_ref()
+                    .filter(|url| !url.expose().is_empty())
+                    .ok_or(StoreError::MissingPostgresUrl)?;
+                Self::postgres(url.expose()).await
+            }
+        }
+    }
+
+    /// Opens (creating it and its parent directories if needed) the SQLite file at `path` in WAL
+    /// mode with a busy timeout and foreign keys on, and migrates it.
+    ///
+    /// # Errors
+    /// [`StoreError::CreateDir`], [`StoreError::Connect`], [`StoreError::SchemaTooNew`],
+    /// [`StoreError::Migrate`].
+    pub async fn sqlite(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let path = path.as_ref();
+        let target = path.display().to_string();
+        if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+            // Once, at start-up: not worth a blocking-pool hop.
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+        }
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // FULL: a committed transaction survives power loss, which the order journal needs.
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(SQLITE_BUSY_TIMEOUT)
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(SQLITE_MAX_CONNECTIONS)
+            .connect_with(options)
+            .await
+            .map_err(|source| StoreError::Connect {
+                target: target.clone(),
+                source,
+            })?;
+        migrate::run_sqlite(&pool, &target).await?;
+        Ok(Self {
+            pool: Pool::Sqlite(pool),
+            target: target.into(),
+        })
+    }
+
+    /// Connects to the PostgreSQL server at `url` (`postgres://user:password@host:port/db`,
+    /// with any libpq parameters such as `options=-c search_path=...`) and migrates it.
+    ///
+    /// # Errors
+    /// [`StoreError::Connect`] (also for a malformed URL, which is not echoed: it may hold a
+    /// password), [`StoreError::SchemaTooNew`], [`StoreError::Migrate`].
+    pub async fn postgres(url: &str) -> Result<Self, StoreError> {
+        let options = PgConnectOptions::from_str(url).map_err(|source| StoreError::Connect {
+            target: String::from("postgres (malformed URL)"),
+            source,
+        })?;
+        Self::postgres_with(options).await
+    }
+
+    /// Connects to PostgreSQL with explicit connect options (for a `search_path`, TLS files,
+    /// ...) and migrates it.
+    ///
+    /// # Errors
+    /// [`StoreError::Connect`], [`StoreError::SchemaTooNew`], [`StoreError::Migrate`].
+    pub async fn postgres_with(options: PgConnectOptions) -> Result<Self, StoreError> {
+        let target = format!(
+            "postgres {}:{}/{}",
+            options.get_host(),
+            options.get_port(),
+            options.get_database().unwrap_or(options.get_username())
+        );
+        let pool = PgPoolOptions::new()
+            .max_connections(POSTGRES_MAX_CONNECTIONS)
+            .connect_with(options)
+            .await
+            .map_err(|source| StoreError::Connect {
+                target: target.clone(),
+                source,
+            })?;
+        migrate::run_postgres(&pool, &target).await?;
+        Ok(Self {
+            pool: Pool::Postgres(pool),
+            target: target.into(),
+        })
+    }
+
+    /// Which backend this store uses.
+    #[must_use]
+    pub const fn backend(&self) -> StoreBackend {
+        match self.pool {
+            Pool::Sqlite(_) => StoreBackend::Sqlite,
+            Pool::Postgres(_) => StoreBackend::Postgres,
+        }
+    }
+
+    /// What the store is connected to, for messages and `/status`: the SQLite path, or
+    /// `postgres host:port/db` (never the URL, which may hold a password).
+    #[must_use]
+    pub fn target(&self) -> &str {
+        &self.target
+    }
+
+    /// The newest schema version this build of Kestrel knows.
+    #[must_use]
+    pub fn known_schema_version(&self) -> i64 {
+        match self.pool {
+            Pool::Sqlite(_) => migrate::newest_known(&migrate::SQLITE),
+            Pool::Postgres(_) => migrate::newest_known(&migrate::POSTGRES),
+        }
+    }
+
+    /// The newest schema version applied to the database (after opening, equal to
+    /// [`Store::known_schema_version`]).
+    ///
+    /// # Errors
+    /// [`StoreError::Query`].
+    pub async fn schema_version(&self) -> Result<i64, StoreError> {
+        let applied = match &self.pool {
+            Pool::Sqlite(pool) => migrate::sqlite_applied(pool).await?,
+            Pool::Postgres(pool) => migrate::postgres_applied(pool).await?,
+        };
+        Ok(applied.into_iter().max().unwrap_or(0))
+    }
+
+    /// Closes every connection, waiting for those in use to be returned. Clones of the store
+    /// fail afterwards.
+    pub async fn close(&self) {
+        match &self.pool {
+            Pool::Sqlite(pool) => pool.close().await,
+            Pool::Postgres(pool) => pool.close().await,
+        }
+    }
+}

@@ -1,0 +1,187 @@
+//! The market-data time series (seed 000 FR-MD-005: "Insert into time-series database",
+//! "Rate limit database writes"): public trades in `trades`, top-N book snapshots in
+//! `market_data_snapshots`.
+//!
+//! Records are the model's own events: [`OwnedTradeEvent`] (a [`kestrel_model::Trade`] with its
+//! venue and receive times) and [`OwnedBookSnapshot`]; what is written is read back equal,
+//! field for field. Prices and quantities never pass through a float: SQLite holds their exact
+//! decimal text, PostgreSQL a NUMERIC it receives and returns as text. Book levels are a JSON
+//! array of `["price", "qty"]` strings, best first.
+//!
+//! Writes are idempotent: a trade is keyed by `(symbol, trade_id)`, a snapshot by
+//! `(symbol, taken_at_ms, last_update_id)`, and a batch that was already (partly) stored
+//! inserts only what is new — so a replayed file or a retried batch never duplicates rows.
+//!
+//! [`MarketRecorder`] is how the pipeline writes without waiting on the database.
+
+mod postgres;
+mod recorder;
+mod rows;
+mod sqlite;
+
+use std::ops::Range;
+
+use kestrel_model::event::{OwnedBookSnapshot, OwnedTradeEvent};
+
+pub use recorder::{
+    KindCounts, MarketRecorder, RecorderConfig, RecorderCounts, RecorderStats, RecorderWriter,
+};
+use rows::{SnapshotRecordRow, SnapshotRow, TradeRecordRow, TradeRow};
+
+use crate::db::{Pool, Store, StoreError};
+
+/// How many rows a batch added; records already stored are skipped and not counted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Inserted {
+    /// New rows in `trades`.
+    pub trades: u64,
+    /// New rows in `market_data_snapshots`.
+    pub snapshots: u64,
+}
+
+/// The two market-data tables, for queries shared between them.
+#[derive(Debug, Clone, Copy)]
+enum Table {
+    Trades,
+    Snapshots,
+}
+
+impl Store {
+    /// Writes trades and snapshots in one transaction (multi-row INSERTs, split under the
+    /// backend's bind-parameter limit): all of the batch is stored or none of it. Records whose
+    /// key is already stored are skipped.
+    ///
+    /// # Errors
+    /// [`StoreError::OutOfRange`] before anything is written, for an id or time above
+    /// `i64::MAX`; [`StoreError::Query`] when the database fails (the transaction is rolled
+    /// back).
+    pub async fn insert_market_data(
+        &self,
+        trades: &[OwnedTradeEvent],
+        snapshots: &[OwnedBookSnapshot],
+    ) -> Result<Inserted, StoreError> {
+        let trades = trades
+            .iter()
+            .map(TradeRow::new)
+            .collect::<Result<Vec<_>, _>>()?;
+        let snapshots = snapshots
+            .iter()
+            .map(SnapshotRow::new)
+            .collect::<Result<Vec<_>, _>>()?;
+        if trades.is_empty() && snapshots.is_empty() {
+            return Ok(Inserted::default());
+        }
+        match &self.pool {
+            Pool::Sqlite(pool) => sqlite::insert(pool, &trades, &snapshots).await,
+            Pool::Postgres(pool) => postgres::insert(pool, &trades, &snapshots).await,
+        }
+    }
+
+    /// Writes trades in one transaction; see [`Store::insert_market_data`]. Returns the number
+    /// of new rows.
+    ///
+    /// # Errors
+    /// As [`Store::insert_market_data`].
+    pub async fn insert_trades(&self, trades: &[OwnedTradeEvent]) -> Result<u64, StoreError> {
+        Ok(self.insert_market_data(trades, &[]).await?.trades)
+    }
+
+    /// Writes snapshots in one transaction; see [`Store::insert_market_data`]. Returns the
+    /// number of new rows.
+    ///
+    /// # Errors
+    /// As [`Store::insert_market_data`].
+    pub async fn insert_snapshots(
+        &self,
+        snapshots: &[OwnedBookSnapshot],
+    ) -> Result<u64, StoreError> {
+        Ok(self.insert_market_data(&[], snapshots).await?.snapshots)
+    }
+
+    /// Up to `limit` trades of `symbol` whose venue trade time is in `time_ms` (start
+    /// inclusive, end exclusive, milliseconds since the epoch), oldest first (ties by trade id).
+    ///
+    /// # Errors
+    /// [`StoreError::Query`]; [`StoreError::Corrupt`] for a row Kestrel did not write.
+    pub async fn trades_between(
+        &self,
+        symbol: &str,
+        time_ms: Range<u64>,
+        limit: u32,
+    ) -> Result<Vec<OwnedTradeEvent>, StoreError> {
+        let from_ms = saturating_i64(time_ms.start);
+        let to_ms = saturating_i64(time_ms.end);
+        let rows = match &self.pool {
+            Pool::Sqlite(pool) => {
+                sqlite::trades_between(pool, symbol, from_ms, to_ms, limit.into()).await?
+            }
+            Pool::Postgres(pool) => {
+                postgres::trades_between(pool, symbol, from_ms, to_ms, limit.into()).await?
+            }
+        };
+        rows.into_iter().map(TradeRecordRow::into_event).collect()
+    }
+
+    /// The `limit` newest trades of `symbol` (by venue trade time, then trade id), newest
+    /// first: what a dashboard's trade tape shows.
+    ///
+    /// # Errors
+    /// [`StoreError::Query`]; [`StoreError::Corrupt`] for a row Kestrel did not write.
+    pub async fn recent_trades(
+        &self,
+        symbol: &str,
+        limit: u32,
+    ) -> Result<Vec<OwnedTradeEvent>, StoreError> {
+        let rows = match &self.pool {
+            Pool::Sqlite(pool) => sqlite::recent_trades(pool, symbol, limit.into()).await?,
+            Pool::Postgres(pool) => postgres::recent_trades(pool, symbol, limit.into()).await?,
+        };
+        rows.into_iter().map(TradeRecordRow::into_event).collect()
+    }
+
+    /// The snapshot of `symbol` taken last (by receive time in milliseconds, then update id),
+    /// or `None` when there is none.
+    ///
+    /// # Errors
+    /// [`StoreError::Query`]; [`StoreError::Corrupt`] for a row Kestrel did not write.
+    pub async fn latest_snapshot(
+        &self,
+        symbol: &str,
+    ) -> Result<Option<OwnedBookSnapshot>, StoreError> {
+        let row = match &self.pool {
+            Pool::Sqlite(pool) => sqlite::latest_snapshot(pool, symbol).await?,
+            Pool::Postgres(pool) => postgres::latest_snapshot(pool, symbol).await?,
+        };
+        row.map(SnapshotRecordRow::into_snapshot).transpose()
+    }
+
+    /// The number of stored trades, of `symbol` or (with `None`) of all symbols.
+    ///
+    /// # Errors
+    /// [`StoreError::Query`].
+    pub async fn count_trades(&self, symbol: Option<&str>) -> Result<u64, StoreError> {
+        self.count(Table::Trades, symbol).await
+    }
+
+    /// The number of stored snapshots, of `symbol` or (with `None`) of all symbols.
+    ///
+    /// # Errors
+    /// [`StoreError::Query`].
+    pub async fn count_snapshots(&self, symbol: Option<&str>) -> Result<u64, StoreError> {
+        self.count(Table::Snapshots, symbol).await
+    }
+
+    async fn count(&self, table: Table, symbol: Option<&str>) -> Result<u64, StoreError> {
+        let count = match &self.pool {
+            Pool::Sqlite(pool) => sqlite::count(pool, table, symbol).await?,
+            Pool::Postgres(pool) => postgres::count(pool, table, symbol).await?,
+        };
+        // COUNT(*) is never negative.
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
+}
+
+/// A query bound as the `i64` the columns hold; beyond `i64::MAX` nothing is stored anyway.
+fn saturating_i64(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}

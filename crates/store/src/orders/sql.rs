@@ -1,0 +1,199 @@
+//! The statements for orders and fills in both dialects (see `db::dialect`).
+
+use crate::db::dialect::Sql;
+
+/// The `orders` columns an [`OrderRow`](super::rows::OrderRow) reads, in SQLite.
+macro_rules! order_columns_sqlite {
+    () => {
+        "client_order_id, venue_order_id, symbol, side, order_type, time_in_force, \
+         position_side, price, stop_price, qty, executed_qty, avg_price, status, reduce_only, \
+         reject_reason, created_ms, updated_ms"
+    };
+}
+
+/// The `orders` columns an [`OrderRow`](super::rows::OrderRow) reads, in PostgreSQL (NUMERIC
+/// read back as text).
+macro_rules! order_columns_postgres {
+    () => {
+        "client_order_id, venue_order_id, symbol, side, order_type, time_in_force, \
+         position_side, price::text AS price, stop_price::text AS stop_price, qty::text AS qty, \
+         executed_qty::text AS executed_qty, avg_price::text AS avg_price, status, reduce_only, \
+         reject_reason, created_ms, updated_ms"
+    };
+}
+
+/// The `fills` columns a [`FillRow`](super::rows::FillRow) reads, in SQLite.
+macro_rules! fill_columns_sqlite {
+    () => {
+        "symbol, trade_id, side, venue_order_id, client_order_id, price, qty, commission, \
+         commission_asset, is_maker, realized_pnl, time_ms"
+    };
+}
+
+/// The `fills` columns a [`FillRow`](super::rows::FillRow) reads, in PostgreSQL (NUMERIC read
+/// back as text).
+macro_rules! fill_columns_postgres {
+    () => {
+        "symbol, trade_id, side, venue_order_id, client_order_id, price::text AS price, \
+         qty::text AS qty, commission::text AS commission, commission_asset, is_maker, \
+         realized_pnl::text AS realized_pnl, time_ms"
+    };
+}
+
+/// The `SET` list of the orders upsert: the latest state replaces the stored one, except that
+/// the first `created_ms` stays and a venue order id or reject reason once known is not erased
+/// by an update that lacks it.
+macro_rules! order_upsert_set {
+    () => {
+        " ON CONFLICT (client_order_id) DO UPDATE SET \
+         venue_order_id = COALESCE(excluded.venue_order_id, orders.venue_order_id), \
+         symbol = excluded.symbol, side = excluded.side, order_type = excluded.order_type, \
+         time_in_force = excluded.time_in_force, position_side = excluded.position_side, \
+         price = excluded.price, stop_price = excluded.stop_price, qty = excluded.qty, \
+         executed_qty = excluded.executed_qty, avg_price = excluded.avg_price, \
+         status = excluded.status, reduce_only = excluded.reduce_only, \
+         reject_reason = COALESCE(excluded.reject_reason, orders.reject_reason), \
+         updated_ms = excluded.updated_ms"
+    };
+}
+
+/// Inserts an order or replaces its latest state.
+pub(super) const UPSERT_ORDER: Sql = Sql {
+    sqlite: concat!(
+        "INSERT INTO orders (client_order_id, venue_order_id, symbol, side, order_type, \
+         time_in_force, position_side, price, stop_price, qty, executed_qty, avg_price, status, \
+         reduce_only, reject_reason, created_ms, updated_ms) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+        order_upsert_set!()
+    ),
+    postgres: concat!(
+        "INSERT INTO orders (client_order_id, venue_order_id, symbol, side, order_type, \
+         time_in_force, position_side, price, stop_price, qty, executed_qty, avg_price, status, \
+         reduce_only, reject_reason, created_ms, updated_ms) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::numeric, $9::numeric, $10::numeric, \
+         $11::numeric, $12::numeric, $13, $14, $15, $16, $17)",
+        order_upsert_set!()
+    ),
+};
+
+/// The order with client order id `$1`.
+pub(super) const ORDER_BY_CLIENT_ID: Sql = Sql {
+    sqlite: concat!(
+        "SELECT ",
+        order_columns_sqlite!(),
+        " FROM orders WHERE client_order_id = $1"
+    ),
+    postgres: concat!(
+        "SELECT ",
+        order_columns_postgres!(),
+        " FROM orders WHERE client_order_id = $1"
+    ),
+};
+
+/// The order of symbol `$1` with venue order id `$2`.
+pub(super) const ORDER_BY_VENUE_ID: Sql = Sql {
+    sqlite: concat!(
+        "SELECT ",
+        order_columns_sqlite!(),
+        " FROM orders WHERE symbol = $1 AND venue_order_id = $2"
+    ),
+    postgres: concat!(
+        "SELECT ",
+        order_columns_postgres!(),
+        " FROM orders WHERE symbol = $1 AND venue_order_id = $2"
+    ),
+};
+
+/// Every order of symbol `$1`, oldest first.
+pub(super) const ORDERS_FOR_SYMBOL: Sql = Sql {
+    sqlite: concat!(
+        "SELECT ",
+        order_columns_sqlite!(),
+        " FROM orders WHERE symbol = $1 ORDER BY created_ms, client_order_id"
+    ),
+    postgres: concat!(
+        "SELECT ",
+        order_columns_postgres!(),
+        " FROM orders WHERE symbol = $1 ORDER BY created_ms, client_order_id"
+    ),
+};
+
+/// Orders of symbol `$1` (every symbol when NULL) whose status is in the JSON array of names
+/// `$2`, oldest first.
+pub(super) const ORDERS_WITH_STATUS: Sql = Sql {
+    sqlite: concat!(
+        "SELECT ",
+        order_columns_sqlite!(),
+        " FROM orders WHERE ($1 IS NULL OR symbol = $1) \
+         AND status IN (SELECT value FROM json_each($2)) \
+         ORDER BY created_ms, client_order_id"
+    ),
+    postgres: concat!(
+        "SELECT ",
+        order_columns_postgres!(),
+        " FROM orders WHERE ($1::text IS NULL OR symbol = $1) \
+         AND status IN (SELECT jsonb_array_elements_text($2::jsonb)) \
+         ORDER BY created_ms, client_order_id"
+    ),
+};
+
+/// Stores a fill unless the same (symbol, trade id, side) is stored; one row affected when new.
+pub(super) const INSERT_FILL: Sql = Sql {
+    sqlite: "INSERT INTO fills (symbol, trade_id, side, venue_order_id, client_order_id, price, \
+             qty, commission, commission_asset, is_maker, realized_pnl, time_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+             ON CONFLICT (symbol, trade_id, side) DO NOTHING",
+    postgres: "INSERT INTO fills (symbol, trade_id, side, venue_order_id, client_order_id, \
+               price, qty, commission, commission_asset, is_maker, realized_pnl, time_ms) \
+               VALUES ($1, $2, $3, $4, $5, $6::numeric, $7::numeric, $8::numeric, $9, $10, \
+               $11::numeric, $12) \
+               ON CONFLICT (symbol, trade_id, side) DO NOTHING",
+};
+
+/// The fills of client order id `$1`, in execution order.
+pub(super) const FILLS_FOR_ORDER: Sql = Sql {
+    sqlite: concat!(
+        "SELECT ",
+        fill_columns_sqlite!(),
+        " FROM fills WHERE client_order_id = $1 ORDER BY time_ms, trade_id, side"
+    ),
+    postgres: concat!(
+        "SELECT ",
+        fill_columns_postgres!(),
+        " FROM fills WHERE client_order_id = $1 ORDER BY time_ms, trade_id, side"
+    ),
+};
+
+/// Up to `$4` fills of symbol `$1` with `$2 <= time_ms < $3`, in execution order.
+pub(super) const FILLS_BETWEEN: Sql = Sql {
+    sqlite: concat!(
+        "SELECT ",
+        fill_columns_sqlite!(),
+        " FROM fills WHERE symbol = $1 AND time_ms >= $2 AND time_ms < $3 \
+         ORDER BY time_ms, trade_id, side LIMIT $4"
+    ),
+    postgres: concat!(
+        "SELECT ",
+        fill_columns_postgres!(),
+        " FROM fills WHERE symbol = $1 AND time_ms >= $2 AND time_ms < $3 \
+         ORDER BY time_ms, trade_id, side LIMIT $4"
+    ),
+};
+
+/// The number of fills of symbol `$1` (of every symbol when NULL).
+pub(super) const COUNT_FILLS: Sql = Sql {
+    sqlite: "SELECT COUNT(*) FROM fills WHERE ($1 IS NULL OR symbol = $1)",
+    postgres: "SELECT COUNT(*) FROM fills WHERE ($1::text IS NULL OR symbol = $1)",
+};
+
+/// The executed quantity of each fill of client order id `$1`.
+pub(super) const FILL_QTYS_OF_ORDER: Sql = Sql {
+    sqlite: "SELECT qty FROM fills WHERE client_order_id = $1",
+    postgres: "SELECT qty::text FROM fills WHERE client_order_id = $1",
+};
+
+/// The client order id and executed quantity of each fill of symbol `$1`.
+pub(super) const FILL_QTYS_OF_SYMBOL: Sql = Sql {
+    sqlite: "SELECT client_order_id, qty FROM fills WHERE symbol = $1",
+    postgres: "SELECT client_order_id, qty::text FROM fills WHERE symbol = $1",
+};
