@@ -1,5 +1,6 @@
 //! Kestrel's message bus: topic names, the binary codec for events, and the transports that
-//! carry them (in process, and a shared-memory ring another process on the host can read).
+//! carry them (in process, a shared-memory ring another process on the host can read, and NATS
+//! for other hosts).
 //!
 //! It must not know who publishes or consumes: components depend on it, never the reverse.
 //!
@@ -13,7 +14,10 @@
 //! - [`ring`]: the single-writer, many-reader seqlock broadcast ring in a memory-mapped file
 //!   (seed 000 FR-MD-005 "shared memory ring buffer (local consumers)").
 //!
-//! NATS (distributed mode) is not here yet; it will carry the same topics and codec bytes.
+//! - [`nats`]: distributed mode (seed 000 FR-MD-005 "publish to message queue topic
+//!   (distributed consumers)"): a [`RingPump`] republishes the ring's codec bytes on NATS
+//!   subjects named by their topics through a [`NatsPublisher`]; a [`NatsSubscriber`] on any
+//!   host subscribes by [`TopicPattern`] and decodes them.
 //!
 //! ```
 //! use kestrel_bus::{Bus, Topic, TopicPattern, codec};
@@ -48,12 +52,16 @@
 
 pub mod codec;
 pub mod inproc;
+pub mod nats;
 pub mod ring;
 pub mod symbol;
 pub mod topic;
 
 pub use codec::{DecodeError, EncodeError, WireEvent, decode, encode, encode_to_slice};
 pub use inproc::{Bus, Envelope, Publisher, Subscription};
+pub use nats::{
+    NatsError, NatsPublisher, NatsSubscriber, PumpConfig, PumpStats, RingPump, pump_ring,
+};
 pub use ring::{RingConfig, RingError, RingMessage, RingReader, RingWriter};
 pub use symbol::{Symbol, SymbolError};
 pub use topic::{Topic, TopicError, TopicKind, TopicPattern};

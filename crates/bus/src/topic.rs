@@ -138,8 +138,17 @@ impl Topic {
     /// # Errors
     /// [`SymbolError`] when the event's symbol breaks the symbol rule.
     pub fn for_event(event: &MarketEvent<'_>) -> Result<Self, SymbolError> {
-        let symbol = Symbol::new(event.symbol())?;
-        Ok(match event.kind() {
+        Self::for_market_data(event.kind(), event.symbol())
+    }
+
+    /// The topic a market event of `kind` about `symbol` is published on (what
+    /// [`Self::for_event`] gives, for callers holding a decoded [`crate::WireEvent`]).
+    ///
+    /// # Errors
+    /// [`SymbolError`] when `symbol` breaks the symbol rule.
+    pub fn for_market_data(kind: EventKind, symbol: &str) -> Result<Self, SymbolError> {
+        let symbol = Symbol::new(symbol)?;
+        Ok(match kind {
             EventKind::Trade => Self::Trades(symbol),
             EventKind::Depth | EventKind::BookTicker | EventKind::Snapshot => {
                 Self::OrderBook(symbol)
