@@ -312,7 +312,8 @@ impl<'de> EventReader<'_, 'de> {
                 None => map.next_value::<IgnoredAny>().map(|_| true)?,
             },
             // A second `e`, a nested object the general walk would merge, or a REST level
-            // list sharing the depth buffers: leave these to the general walk.
+            // list (which has buffers of its own, filled by the general walk): leave these to
+            // the general walk.
             (_, Key::EventType | Key::Data | Key::Bids | Key::Asks) => {
                 map.next_value::<IgnoredAny>().map(|_| false)?
             }

@@ -6,7 +6,7 @@ use std::fmt;
 
 use serde::de::{Deserializer, Visitor};
 
-use kestrel_model::book::BookSide;
+use super::record::LevelList;
 
 /// The keys the parser recognises. Those up to [`Key::Msg`] have a slot in the record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -183,11 +183,15 @@ impl Key {
         }
     }
 
-    /// The book side whose buffer an array under this key fills, if any.
-    pub(super) const fn level_side(self) -> Option<BookSide> {
+    /// The level list an array under this key fills, if any. Each key has its own: a
+    /// `depthUpdate` reads `b`/`a` and a REST snapshot `bids`/`asks`, and a list under the
+    /// other event's key is an unknown key to it, which must not touch its levels.
+    pub(super) const fn level_list(self) -> Option<LevelList> {
         match self {
-            Self::LowerB | Self::Bids => Some(BookSide::Bid),
-            Self::LowerA | Self::Asks => Some(BookSide::Ask),
+            Self::LowerB => Some(LevelList::B),
+            Self::LowerA => Some(LevelList::A),
+            Self::Bids => Some(LevelList::Bids),
+            Self::Asks => Some(LevelList::Asks),
             _ => None,
         }
     }

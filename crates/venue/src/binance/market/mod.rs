@@ -18,11 +18,12 @@
 //!
 //! Unknown keys are ignored (Binance adds fields). Prices and quantities are parsed from their
 //! strings straight into exact [`kestrel_model::Price`] / [`kestrel_model::Qty`], never through
-//! a float; the symbol and other strings are borrowed from the frame; depth levels go into two
-//! `Vec`s the parser owns and reuses. Once those have grown to the largest frame seen, parsing
-//! allocates nothing. Two exceptions, neither met in Binance's market data: an error (it
-//! describes what was wrong and where), and a string with escape sequences (the JSON library
-//! unescapes it into a buffer of its own).
+//! a float; the symbol and other strings are borrowed from the frame; depth levels go into
+//! `Vec`s the parser owns and reuses, one per level list (`b`, `a`, `bids`, `asks`: a list
+//! under a key the event does not read never replaces one it does). Once those have grown to
+//! the largest frame seen, parsing allocates nothing. Two exceptions, neither met in Binance's
+//! market data: an error (it describes what was wrong and where), and a string with escape
+//! sequences (the JSON library unescapes it into a buffer of its own).
 //!
 //! Modules: `fast` reads the usual frame (Binance's key order and types) in one typed pass and
 //! declines anything else; `walk` is the general walk, which files every value it knows into a
@@ -78,7 +79,7 @@ impl Default for MarketParser {
 }
 
 impl MarketParser {
-    /// Levels reserved per side up front: a 1,000-level REST snapshot fits, so does all but
+    /// Levels reserved per list up front: a 1,000-level REST snapshot fits, so does all but
     /// the largest diff of the BTCUSDT recording (1,226 levels; the buffer grows once for it).
     pub const DEFAULT_LEVEL_CAPACITY: usize = 1024;
 
@@ -88,7 +89,7 @@ impl MarketParser {
         Self::with_capacity(Self::DEFAULT_LEVEL_CAPACITY)
     }
 
-    /// A parser with room for `levels_per_side` levels a side before its buffers grow.
+    /// A parser with room for `levels_per_side` levels in each list before its buffers grow.
     #[must_use]
     pub fn with_capacity(levels_per_side: usize) -> Self {
         Self {

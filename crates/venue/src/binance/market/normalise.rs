@@ -140,9 +140,9 @@ impl<'a> Fields<'_, 'a> {
     #[inline]
     fn levels(&self, key: Key, buffer: &'a [Level]) -> Result<&'a [Level], ParseError> {
         match self.bag.get(key) {
-            Scalar::Levels => match self.bag.level_fault() {
-                Some(fault) if fault.key == key => Err(fault.to_error(self.event)),
-                _ => Ok(buffer),
+            Scalar::Levels => match self.bag.level_fault(key) {
+                Some(fault) => Err(fault.to_error(self.event)),
+                None => Ok(buffer),
             },
             other => Err(self.wrong(key, "an array of [price, qty] pairs", other)),
         }
@@ -373,8 +373,8 @@ pub(super) fn snapshot<'a>(
         last_update_id: f.int(Key::LastUpdateId)?,
         event_ms: opt_int(Key::EventTime)?,
         transaction_ms: opt_int(Key::TxTime)?,
-        bids: f.levels(Key::Bids, &levels.bids)?,
-        asks: f.levels(Key::Asks, &levels.asks)?,
+        bids: f.levels(Key::Bids, &levels.snapshot_bids)?,
+        asks: f.levels(Key::Asks, &levels.snapshot_asks)?,
     })
 }
 

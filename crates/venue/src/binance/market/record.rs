@@ -5,7 +5,7 @@
 //! costs a few stores instead of clearing every slot, and strings are kept as byte ranges of
 //! the frame (the record has no lifetime) and resolved by the view.
 
-use kestrel_model::book::{BookSide, Level};
+use kestrel_model::book::Level;
 
 use super::keys::{Key, STORED};
 use super::levels::LevelFault;
@@ -96,8 +96,8 @@ pub(super) struct Record {
     present: u64,
     /// The unescaped `msg` of an error object, when it had escapes.
     pub(super) escaped_msg: String,
-    /// The first malformed level met in any level array.
-    pub(super) level_fault: Option<LevelFault>,
+    /// The first malformed level met in each level list (by [`LevelList`]).
+    pub(super) level_faults: [Option<LevelFault>; LevelList::COUNT],
     /// The shape of the payload.
     pub(super) payload: Payload,
     /// Address of the frame's first byte, to turn borrowed strings into byte ranges.
@@ -111,7 +111,7 @@ impl Record {
     #[inline]
     pub(super) fn start(&mut self, frame: &str) {
         self.present = 0;
-        self.level_fault = None;
+        self.level_faults = Default::default();
         self.payload = Payload::Object;
         self.base = frame.as_ptr() as usize;
         self.expects_levels = false;
@@ -175,9 +175,10 @@ impl<'a> Bag<'a> {
         }
     }
 
-    /// The first malformed level of the frame, if any.
-    pub(super) fn level_fault(&self) -> Option<&'a LevelFault> {
-        self.record.level_fault.as_ref()
+    /// The first malformed level of the frame's list under `key`, if any.
+    pub(super) fn level_fault(&self, key: Key) -> Option<&'a LevelFault> {
+        let list = key.level_list()?;
+        self.record.level_faults[list as usize].as_ref()
     }
 
     /// The shape of the payload.
@@ -195,29 +196,55 @@ impl<'a> Bag<'a> {
     }
 }
 
-/// The two level buffers a parser reuses across frames.
+/// One of the level lists a frame can carry, each parsed into a buffer of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum LevelList {
+    /// `b`: a `depthUpdate`'s bids.
+    B,
+    /// `a`: a `depthUpdate`'s asks.
+    A,
+    /// `bids`: a REST snapshot's bids.
+    Bids,
+    /// `asks`: a REST snapshot's asks.
+    Asks,
+}
+
+impl LevelList {
+    /// How many lists there are.
+    pub(super) const COUNT: usize = 4;
+}
+
+/// The level buffers a parser reuses across frames, one per [`LevelList`].
 #[derive(Debug, Clone, Default)]
 pub(super) struct LevelBuffers {
-    /// Bid levels of the last frame that had any.
+    /// Bid levels (`b`) of the last frame that had any.
     pub(super) bids: Vec<Level>,
-    /// Ask levels of the last frame that had any.
+    /// Ask levels (`a`) of the last frame that had any.
     pub(super) asks: Vec<Level>,
+    /// REST snapshot bid levels (`bids`) of the last frame that had any.
+    pub(super) snapshot_bids: Vec<Level>,
+    /// REST snapshot ask levels (`asks`) of the last frame that had any.
+    pub(super) snapshot_asks: Vec<Level>,
 }
 
 impl LevelBuffers {
-    /// Buffers with room for `capacity` levels a side.
+    /// Buffers with room for `capacity` levels each.
     pub(super) fn with_capacity(capacity: usize) -> Self {
         Self {
             bids: Vec::with_capacity(capacity),
             asks: Vec::with_capacity(capacity),
+            snapshot_bids: Vec::with_capacity(capacity),
+            snapshot_asks: Vec::with_capacity(capacity),
         }
     }
 
-    /// The buffer for `side`.
-    pub(super) fn side_mut(&mut self, side: BookSide) -> &mut Vec<Level> {
-        match side {
-            BookSide::Bid => &mut self.bids,
-            BookSide::Ask => &mut self.asks,
+    /// The buffer for `list`.
+    pub(super) fn list_mut(&mut self, list: LevelList) -> &mut Vec<Level> {
+        match list {
+            LevelList::B => &mut self.bids,
+            LevelList::A => &mut self.asks,
+            LevelList::Bids => &mut self.snapshot_bids,
+            LevelList::Asks => &mut self.snapshot_asks,
         }
     }
 }

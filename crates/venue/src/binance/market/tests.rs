@@ -561,3 +561,39 @@ fn error_kinds_are_the_documented_set() {
     .collect();
     assert_eq!(kinds, ParseError::KINDS);
 }
+
+// Found by the `market_frame` fuzz target (fuzz/seeds/market_frame/regression-*): the stream
+// lists `b`/`a` and the REST lists `bids`/`asks` shared one buffer a side, so a list under the
+// key an event does not use replaced the levels of the one it does.
+
+#[test]
+fn a_rest_list_in_a_depth_update_does_not_replace_its_levels() {
+    let frame = r#"{"e":"depthUpdate","E":1,"T":1,"s":"BTCUSDT","U":1,"u":2,"pu":0,"b":[["1","1"]],"a":[],"bids":[["2","2"]],"asks":[["3","3"]]}"#;
+    event_of(frame, |event| {
+        let MarketEvent::Depth(depth) = event else {
+            panic!("{event:?}")
+        };
+        assert_eq!(depth.diff.bids, [Level::new(px("1"), qty("1"))]);
+        assert!(depth.diff.asks.is_empty());
+    });
+}
+
+#[test]
+fn a_stream_list_in_a_snapshot_does_not_replace_its_levels() {
+    let body = r#"{"lastUpdateId":1,"bids":[["1","1"]],"asks":[["2","2"]],"b":[["3","3"]],"a":[]}"#;
+    event_of(body, |event| {
+        let MarketEvent::Snapshot(snapshot) = event else {
+            panic!("{event:?}")
+        };
+        assert_eq!(snapshot.bids, [Level::new(px("1"), qty("1"))]);
+        assert_eq!(snapshot.asks, [Level::new(px("2"), qty("2"))]);
+    });
+}
+
+#[test]
+fn a_malformed_level_is_refused_even_after_one_in_a_list_the_event_ignores() {
+    let body = r#"{"lastUpdateId":1,"b":[["x","1"]],"bids":[["1","1"],["y","1"]],"asks":[]}"#;
+    refused(body, "bad_decimal", "depthSnapshot.bids[1].price");
+    let frame = r#"{"e":"depthUpdate","E":1,"T":1,"s":"BTCUSDT","U":1,"u":2,"pu":0,"bids":[[]],"b":[["1","1"],["1"]],"a":[]}"#;
+    refused(frame, "bad_level", "depthUpdate.b[1]");
+}

@@ -71,9 +71,9 @@ impl<'de> ObjectSeed<'_> {
             }
             _ => {
                 let base = self.record.base;
-                let levels = key.level_side().map(|side| LevelsSeed {
-                    out: self.levels.side_mut(side),
-                    fault: &mut self.record.level_fault,
+                let levels = key.level_list().map(|list| LevelsSeed {
+                    out: self.levels.list_mut(list),
+                    fault: &mut self.record.level_faults[list as usize],
                     key,
                 });
                 let raw = self.raw_levels
