@@ -1,0 +1,518 @@
+//! The async edge of execution: [`ExecDriver`] runs the synchronous [`Engine`] against a
+//! Binance-protocol venue (Binance, its testnet, or the Kestrel simulator) over real sockets.
+//!
+//! - **Placement**: each approved order gets a task that sends it over the
+//!   configured transport (`ws-fapi` by default, REST when `execution.transport = "rest"`),
+//!   and follows the engine's steps: resend after a 429's `Retry-After` or a definite 503,
+//!   query by client order id after a timeout (never a blind resend), stop when the breaker
+//!   is open, halt trading on a 401.
+//! - **User stream**: creates the listen key, keeps it alive every
+//!   [`DriverConfig::keepalive_interval`], renews it on `listenKeyExpired`, reconnects with
+//!   exponential backoff, and after every (re)connect reconciles over REST: open orders, and
+//!   own trades since the last fill seen, so fills missed while disconnected are applied —
+//!   once each.
+//! - **Recovery**: at start-up every unresolved journal intent is looked up by
+//!   client order id: found → adopted with its fills, absent once the venue's acceptance window
+//!   has passed → failed.
+//!
+//! Engine calls are short and made under one mutex, never held across an `.await`. The events
+//! each call produces are published on a broadcast channel ([`ExecDriver::subscribe`]); putting
+//! them on the bus (`orders.{symbol}`, `fills.{symbol}`) is the caller's job.
+
+mod placement;
+mod recovery;
+mod stream;
+mod venue;
+
+pub use stream::StreamState;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use kestrel_model::OrderRequest;
+use kestrel_model::config::{ExecutionConfig, Transport};
+use kestrel_venue::binance::RequestError;
+use kestrel_venue::binance::signing::Credentials;
+use tokio::sync::{broadcast, oneshot, watch};
+use tokio::task::JoinSet;
+
+use crate::answer::OrderAnswer;
+use crate::breaker::BreakerState;
+use crate::clock::{Clock, Nanos, duration_nanos};
+use crate::engine::{
+    CancelCommand, CancelOutcome, CancelRefusal, Engine, EngineError, ExecEvent, Submit,
+    VenueFailure,
+};
+use crate::journal::Journal;
+use crate::outcome::FailureClass;
+use crate::retry::RetryDecision;
+use crate::validate::OrderContext;
+use venue::VenueClient;
+
+/// Where the driver connects and how it paces itself.
+#[derive(Debug, Clone)]
+pub struct DriverConfig {
+    /// REST base URL: `https://fapi.binance.com` or `http://127.0.0.1:<port>`.
+    pub rest_url: String,
+    /// WebSocket trading API URL: `wss://ws-fapi.binance.com/ws-fapi/v1` or
+    /// `ws://127.0.0.1:<port>/ws-fapi/v1`.
+    pub ws_api_url: String,
+    /// User-stream base URL (`<base>/ws/<listenKey>`): `wss://fstream.binance.com/private`
+    /// or `ws://127.0.0.1:<port>`.
+    pub stream_url: String,
+    /// API key and secret.
+    pub credentials: Credentials,
+    /// `execution.transport`: orders over `ws-fapi` or REST.
+    pub transport: Transport,
+    /// `execution.request_timeout_ms`.
+    pub request_timeout: Duration,
+    /// `execution.recv_window_ms`.
+    pub recv_window_ms: u64,
+    /// `execution.connection_pool_size`: idle REST connections kept.
+    pub pool_size: usize,
+    /// The longest venue-named `Retry-After` the driver waits out before retrying by itself;
+    /// a longer one is shortened to this (the venue counters still block new orders until
+    /// it). Binance's longest window is a minute, the default.
+    pub retry_after_cap: Duration,
+    /// Whether to run the user-data stream.
+    pub user_stream: bool,
+    /// First user-stream reconnect delay; doubles per failed attempt.
+    pub reconnect_min: Duration,
+    /// Longest user-stream reconnect delay.
+    pub reconnect_max: Duration,
+    /// How often the listen key is extended (Binance: every 30 minutes, §8.1).
+    pub keepalive_interval: Duration,
+}
+
+impl DriverConfig {
+    /// Settings for a venue at `rest_url` (HTTP) and `ws_url` (WebSocket host), from the
+    /// `[execution]` section: the trading API at `{ws_url}/ws-fapi/v1`, user streams under
+    /// `{ws_url}/ws/`, as the Kestrel simulator serves them.
+    #[must_use]
+    pub fn new(
+        rest_url: impl Into<String>,
+        ws_url: &str,
+        credentials: Credentials,
+        execution: &ExecutionConfig,
+    ) -> Self {
+        let ws_url = ws_url.trim_end_matches('/');
+        Self {
+            rest_url: rest_url.into(),
+            ws_api_url: format!("{ws_url}/ws-fapi/v1"),
+            stream_url: ws_url.to_owned(),
+            credentials,
+            transport: execution.transport,
+            request_timeout: Duration::from_millis(execution.request_timeout_ms),
+            recv_window_ms: execution.recv_window_ms,
+            pool_size: usize::try_from(execution.connection_pool_size).unwrap_or(usize::MAX),
+            retry_after_cap: Duration::from_secs(60),
+            user_stream: true,
+            reconnect_min: Duration::from_millis(100),
+            reconnect_max: Duration::from_secs(30),
+            keepalive_interval: kestrel_venue::binance::user_data::KEEPALIVE_INTERVAL,
+        }
+    }
+}
+
+/// Why the driver could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum DriverError {
+    /// The venue clients could not be built.
+    #[error("exec driver: cannot build the venue client: {0}")]
+    Venue(#[from] RequestError),
+    /// The engine failed during recovery.
+    #[error("exec driver: {0}")]
+    Engine(#[from] EngineError),
+}
+
+/// The live clock: nanoseconds since the Unix epoch, never going backwards (a wall-clock
+/// step back holds the reading until the wall clock catches up).
+#[derive(Debug, Default)]
+pub struct SystemClock {
+    last: AtomicU64,
+}
+
+impl SystemClock {
+    /// A clock reading the system time.
+    #[must_use]
+    pub const fn new() -> Self {
+        Self {
+            last: AtomicU64::new(0),
+        }
+    }
+}
+
+impl Clock for SystemClock {
+    fn now(&self) -> Nanos {
+        let wall = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, duration_nanos);
+        let previous = self.last.fetch_max(wall, Ordering::Relaxed);
+        Nanos::from_nanos(wall.max(previous))
+    }
+}
+
+/// The answer to a submit: given at once, or to come.
+#[derive(Debug)]
+pub enum Submission {
+    /// Refused, or the first answer of a repeated request id.
+    Answered(OrderAnswer),
+    /// Being placed (or a repeat of a request being placed): the answer comes when settled.
+    Pending(oneshot::Receiver<OrderAnswer>),
+}
+
+impl Submission {
+    /// The answer, waiting for it if needed. A driver shut down before settling the order
+    /// answers `failed` with code `driver_stopped` (the intent stays in the journal).
+    pub async fn answer(self) -> OrderAnswer {
+        match self {
+            Self::Answered(answer) => answer,
+            Self::Pending(receiver) => receiver.await.unwrap_or_else(|_| OrderAnswer::Failed {
+                request_id: String::new(),
+                client_order_id: String::new(),
+                code: "driver_stopped".to_owned(),
+                message: "the driver stopped before the order was settled".to_owned(),
+            }),
+        }
+    }
+}
+
+/// The engine and the callers waiting for answers, behind one lock so no answer is missed.
+struct Core<J> {
+    engine: Engine<J>,
+    waiters: HashMap<String, Vec<oneshot::Sender<OrderAnswer>>>,
+}
+
+/// What the driver's tasks share.
+struct Shared<J> {
+    core: Mutex<Core<J>>,
+    venue: VenueClient,
+    config: DriverConfig,
+    clock: SystemClock,
+    events: broadcast::Sender<ExecEvent>,
+    stream_state: watch::Sender<StreamState>,
+    tasks: Mutex<JoinSet<()>>,
+    started_at_ms: u64,
+}
+
+impl<J: Journal + 'static> Shared<J> {
+    fn lock(&self) -> MutexGuard<'_, Core<J>> {
+        self.core.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Runs `f` on the engine, publishes the events it produced and answers the callers of
+    /// the placements it settled.
+    fn engine<R>(&self, f: impl FnOnce(&mut Engine<J>) -> R) -> R {
+        let mut core = self.lock();
+        let result = f(&mut core.engine);
+        self.drain(&mut core);
+        result
+    }
+
+    /// Publishes the engine's events and hands settled answers to their waiters.
+    fn drain(&self, core: &mut Core<J>) {
+        for event in core.engine.take_events() {
+            // No subscriber is not an error: the engine keeps the state the events describe.
+            let _ = self.events.send(event);
+        }
+        for answer in core.engine.take_settled() {
+            for waiter in core.waiters.remove(answer.request_id()).unwrap_or_default() {
+                let _ = waiter.send(answer.clone());
+            }
+        }
+    }
+
+    /// Hands `answer` to every caller still waiting on `request_id` (an answer the engine did
+    /// not settle: `outcome_unknown`, a local failure).
+    fn settle(&self, request_id: &str, answer: &OrderAnswer) {
+        let waiters = self.lock().waiters.remove(request_id).unwrap_or_default();
+        for waiter in waiters {
+            let _ = waiter.send(answer.clone());
+        }
+    }
+
+    fn now(&self) -> Nanos {
+        self.clock.now()
+    }
+
+    /// Classifies a venue error, shortening a `Retry-After` past [`DriverConfig::retry_after_cap`].
+    fn failure(&self, error: &RequestError) -> VenueFailure {
+        let mut failure = VenueFailure::from_request_error(error);
+        if let FailureClass::RateLimited { retry_after } = &mut failure.class {
+            *retry_after = retry_after.map(|wait| wait.min(self.config.retry_after_cap));
+        }
+        failure
+    }
+
+    fn spawn(&self, task: impl Future<Output = ()> + Send + 'static) {
+        let mut tasks = self.tasks.lock().unwrap_or_else(PoisonError::into_inner);
+        while tasks.try_join_next().is_some() {}
+        tasks.spawn(task);
+    }
+
+    /// Sends an idempotent request (query, cancel, listen key), retrying per the retry policy.
+    async fn idempotent<T, F, Fut>(&self, mut send: F) -> Result<T, RequestError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, RequestError>>,
+    {
+        let mut attempt = 0u32;
+        loop {
+            attempt = attempt.saturating_add(1);
+            let error = match send().await {
+                Ok(value) => return Ok(value),
+                Err(error) => error,
+            };
+            let failure = self.failure(&error);
+            let decision = self.engine(|e| {
+                e.record_outcome(Some(&failure), self.now());
+                e.idempotent_retry(failure.class, attempt)
+            });
+            match decision {
+                RetryDecision::Retry { after } => tokio::time::sleep(after).await,
+                RetryDecision::Halt => {
+                    self.engine(|e| e.halt(format!("the venue refused our credentials: {error}")));
+                    return Err(error);
+                }
+                RetryDecision::QueryThenDecide { .. } | RetryDecision::GiveUp(_) => {
+                    return Err(error);
+                }
+            }
+        }
+    }
+}
+
+/// The execution driver (module docs). Dropping it stops every task it started.
+pub struct ExecDriver<J: Journal + 'static> {
+    shared: Arc<Shared<J>>,
+}
+
+impl<J: Journal + 'static> std::fmt::Debug for ExecDriver<J> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExecDriver")
+            .field("rest_url", &self.shared.config.rest_url)
+            .field("transport", &self.shared.config.transport)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<J: Journal + 'static> ExecDriver<J> {
+    /// Connects `engine` to the venue: syncs the server clock, starts the user stream (when
+    /// configured) and resolves every unresolved journal intent before returning (module
+    /// docs). Recovery waits for the venue: while it cannot be asked, start-up does not
+    /// finish, so no new order goes out before the old ones are settled. Must be called
+    /// inside a tokio runtime.
+    ///
+    /// # Errors
+    /// [`DriverError::Venue`] when the clients cannot be built; [`DriverError::Engine`] when
+    /// the journal fails during recovery.
+    pub async fn start(config: DriverConfig, engine: Engine<J>) -> Result<Self, DriverError> {
+        let venue = VenueClient::new(&config)?;
+        if let Err(error) = venue.rest().sync_clock().await {
+            tracing::warn!(target: "kestrel::exec", %error, "cannot read the venue's clock; using ours");
+        }
+        let clock = SystemClock::new();
+        let started_at_ms = clock.now().as_nanos() / 1_000_000;
+        let shared = Arc::new(Shared {
+            core: Mutex::new(Core {
+                engine,
+                waiters: HashMap::new(),
+            }),
+            venue,
+            config,
+            clock,
+            events: broadcast::channel(4_096).0,
+            stream_state: watch::channel(StreamState::Stopped).0,
+            tasks: Mutex::new(JoinSet::new()),
+            started_at_ms,
+        });
+        if shared.config.user_stream {
+            shared.spawn(stream::run(Arc::clone(&shared)));
+        }
+        recovery::run(&shared).await?;
+        Ok(Self { shared })
+    }
+
+    /// Submits `request` (keyed by its `request_id`) with the market and account view it is
+    /// validated against. Refusals and repeats are answered at once; an approved order is
+    /// placed by its own task and answered when settled.
+    ///
+    /// # Errors
+    /// [`EngineError`] when the journal cannot record the intent (nothing is sent).
+    pub fn submit(
+        &self,
+        request: OrderRequest,
+        ctx: &OrderContext<'_>,
+    ) -> Result<Submission, EngineError> {
+        let now = self.shared.now();
+        let mut core = self.shared.lock();
+        let decision = core.engine.submit(request, ctx, now);
+        self.shared.drain(&mut core);
+        let (request_id, placement) = match decision? {
+            Submit::Repeat(answer) | Submit::Refused(answer) => {
+                return Ok(Submission::Answered(answer));
+            }
+            Submit::InProgress { request_id, .. } => (request_id, None),
+            Submit::Place(placement) => (placement.request_id.clone(), Some(placement)),
+        };
+        let (sender, receiver) = oneshot::channel();
+        core.waiters.entry(request_id).or_default().push(sender);
+        drop(core);
+        if let Some(placement) = placement {
+            self.shared
+                .spawn(placement::run(Arc::clone(&self.shared), placement));
+        }
+        Ok(Submission::Pending(receiver))
+    }
+
+    /// Cancels one order. "Order not found" at the venue is [`CancelOutcome::AlreadyGone`].
+    ///
+    /// # Errors
+    /// [`CancelRefusal`] when the order is unknown or no longer open.
+    pub async fn cancel(&self, client_order_id: &str) -> Result<CancelOutcome, CancelRefusal> {
+        let command = self.shared.engine(|e| e.cancel(client_order_id))?;
+        let CancelCommand::One { symbol, .. } = command else {
+            return Err(CancelRefusal::Unknown(client_order_id.to_owned()));
+        };
+        let venue = &self.shared.venue;
+        let result = self
+            .shared
+            .idempotent(|| venue.cancel(&symbol, client_order_id))
+            .await
+            .map_err(|error| self.shared.failure(&error));
+        let now = self.shared.now();
+        self.shared
+            .engine(|e| e.on_cancel_result(client_order_id, result, now))
+            .map_err(|_| CancelRefusal::Unknown(client_order_id.to_owned()))
+    }
+
+    /// Cancels every open order of `symbol` at the venue; returns the client order ids of
+    /// this session's orders that were cancelled.
+    ///
+    /// # Errors
+    /// The venue's failure.
+    pub async fn cancel_symbol(&self, symbol: &str) -> Result<Vec<String>, VenueFailure> {
+        let rest = self.shared.venue.rest();
+        let result = self
+            .shared
+            .idempotent(|| rest.cancel_all(symbol))
+            .await
+            .map_err(|error| self.shared.failure(&error));
+        let now = self.shared.now();
+        self.shared
+            .engine(|e| e.on_cancel_all_result(symbol, result, now))
+    }
+
+    /// Cancels the open orders among `client_order_ids` on `symbol` in batches of ten;
+    /// returns each order's outcome (orders not open are left out).
+    pub async fn cancel_batch(
+        &self,
+        symbol: &str,
+        client_order_ids: &[String],
+    ) -> Vec<(String, CancelOutcome)> {
+        let commands = self
+            .shared
+            .engine(|e| e.cancel_batch(symbol, client_order_ids));
+        let mut outcomes = Vec::new();
+        for command in commands {
+            if let CancelCommand::Batch {
+                symbol,
+                client_order_ids,
+            } = command
+            {
+                outcomes.extend(self.cancel_chunk(&symbol, client_order_ids).await);
+            }
+        }
+        outcomes
+    }
+
+    async fn cancel_chunk(&self, symbol: &str, ids: Vec<String>) -> Vec<(String, CancelOutcome)> {
+        use kestrel_venue::binance::orders::OrderKey;
+        let keys: Vec<OrderKey> = ids.iter().cloned().map(OrderKey::ClientOrderId).collect();
+        let rest = self.shared.venue.rest();
+        let answer = self
+            .shared
+            .idempotent(|| rest.cancel_batch(symbol, &keys))
+            .await;
+        let now = self.shared.now();
+        let results: Vec<Result<_, VenueFailure>> = match answer {
+            Ok(elements) => elements
+                .into_iter()
+                .map(|r| r.map_err(|e| self.shared.failure(&e)))
+                .collect(),
+            Err(error) => vec![Err(self.shared.failure(&error)); ids.len()],
+        };
+        self.shared.engine(|e| {
+            ids.into_iter()
+                .zip(results)
+                .filter_map(|(id, result)| {
+                    let outcome = e.on_cancel_result(&id, result, now).ok()?;
+                    Some((id, outcome))
+                })
+                .collect()
+        })
+    }
+
+    /// Runs `f` on the engine (inspection, or an operator's `resume`), publishing any events.
+    pub fn with_engine<R>(&self, f: impl FnOnce(&mut Engine<J>) -> R) -> R {
+        self.shared.engine(f)
+    }
+
+    /// Order updates and fills as they happen.
+    #[must_use]
+    pub fn subscribe(&self) -> broadcast::Receiver<ExecEvent> {
+        self.shared.events.subscribe()
+    }
+
+    /// The user stream's state, to watch.
+    #[must_use]
+    pub fn stream_state(&self) -> watch::Receiver<StreamState> {
+        self.shared.stream_state.subscribe()
+    }
+
+    /// Why trading is halted, if it is.
+    #[must_use]
+    pub fn halted(&self) -> Option<String> {
+        self.shared.engine(|e| e.halted().map(str::to_owned))
+    }
+
+    /// The venue circuit breaker's state now.
+    #[must_use]
+    pub fn breaker_state(&self) -> BreakerState {
+        let now = self.shared.now();
+        self.shared.engine(|e| e.validator().breaker().state(now))
+    }
+
+    /// The driver's clock (epoch-based), for the caller's market views.
+    #[must_use]
+    pub fn now(&self) -> Nanos {
+        self.shared.now()
+    }
+
+    /// Stops every task and closes the connections. Orders still in flight stay in the
+    /// journal as unresolved, for the next start to settle.
+    pub async fn shutdown(self) {
+        let tasks = std::mem::take(
+            &mut *self
+                .shared
+                .tasks
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        );
+        drop(tasks);
+        self.shared.venue.close().await;
+        self.shared.stream_state.send_replace(StreamState::Stopped);
+    }
+}
+
+impl<J: Journal + 'static> Drop for ExecDriver<J> {
+    fn drop(&mut self) {
+        self.shared
+            .tasks
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .abort_all();
+    }
+}

@@ -1,0 +1,103 @@
+//! Start-up recovery (seed 001 durable execution): every intent the journal holds as
+//! `pending` or `sent` was in flight when the previous process stopped. Each is loaded into
+//! the engine and looked up at the venue by its client order id — found: adopted, and its
+//! fills loaded from `userTrades`; absent: failed once the venue's acceptance window
+//! (`recvWindow` plus the clock margin, [`crate::retry`]) has passed since its last send, and
+//! queried again until then. A recovered intent is never resent: its caller is gone.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use kestrel_venue::binance::orders::TradeQuery;
+use tokio::task::JoinSet;
+
+use super::placement::{QueryEnd, query};
+use super::{DriverError, Shared};
+use crate::answer::OrderAnswer;
+use crate::engine::EngineError;
+use crate::journal::Journal;
+
+/// Resolves every unresolved intent, returning when all are settled.
+pub(super) async fn run<J: Journal + 'static>(shared: &Arc<Shared<J>>) -> Result<(), DriverError> {
+    let intents = shared
+        .engine(|e| e.journal().unresolved())
+        .map_err(EngineError::from)?;
+    if intents.is_empty() {
+        return Ok(());
+    }
+    tracing::info!(target: "kestrel::exec", count = intents.len(), "resolving in-flight intents from the journal");
+    let now = shared.now();
+    let loaded: Vec<(String, String, String)> = shared.engine(|e| {
+        intents
+            .into_iter()
+            .filter_map(|intent| {
+                let ids = (
+                    intent.request_id.clone(),
+                    intent.client_order_id.clone(),
+                    intent.symbol().to_owned(),
+                );
+                e.recover(intent, now).then_some(ids)
+            })
+            .collect()
+    });
+    let mut resolving = JoinSet::new();
+    for (request_id, client_order_id, symbol) in loaded {
+        let shared = Arc::clone(shared);
+        resolving
+            .spawn(async move { resolve(&shared, &request_id, &client_order_id, &symbol).await });
+    }
+    while let Some(result) = resolving.join_next().await {
+        result.map_err(|e| {
+            EngineError::Journal(crate::journal::JournalError::Storage {
+                detail: format!("a recovery task failed: {e}"),
+            })
+        })??;
+    }
+    Ok(())
+}
+
+/// Settles one recovered intent.
+async fn resolve<J: Journal + 'static>(
+    shared: &Shared<J>,
+    request_id: &str,
+    client_order_id: &str,
+    symbol: &str,
+) -> Result<(), EngineError> {
+    let answer = match query(shared, client_order_id, symbol, Duration::ZERO).await? {
+        QueryEnd::Done(answer) => answer,
+        // The engine never resends a recovered intent; should it ever say so, the intent
+        // stays unresolved rather than be sent by a process that does not own the request.
+        QueryEnd::Resend(_) => return Ok(()),
+    };
+    tracing::info!(target: "kestrel::exec", %answer, "recovered intent settled");
+    if let OrderAnswer::Accepted { venue_order_id, .. } = &answer {
+        load_fills(shared, symbol, *venue_order_id).await;
+    }
+    shared.settle(request_id, &answer);
+    Ok(())
+}
+
+/// Applies every fill the venue has for one order.
+pub(super) async fn load_fills<J: Journal + 'static>(
+    shared: &Shared<J>,
+    symbol: &str,
+    venue_order_id: u64,
+) {
+    let rest = shared.venue.rest();
+    let query = TradeQuery::order(symbol, venue_order_id);
+    match shared.idempotent(|| rest.user_trades(&query)).await {
+        Ok(trades) => {
+            let now = shared.now();
+            shared.engine(|e| {
+                for trade in &trades {
+                    if let Err(error) = e.on_user_trade(trade, now) {
+                        tracing::error!(target: "kestrel::exec", %error, "recovered fill not applied");
+                    }
+                }
+            });
+        }
+        Err(error) => {
+            tracing::warn!(target: "kestrel::exec", %error, symbol, venue_order_id, "cannot load the fills of a recovered order; the next reconciliation will");
+        }
+    }
+}
