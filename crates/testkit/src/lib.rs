@@ -5,10 +5,17 @@
 //! hot path allocates nothing once warmed up. A test binary installs it with
 //! `#[global_allocator] static GLOBAL: CountingAllocator = CountingAllocator;` and reads
 //! [`allocations`] before and after the work.
+//!
+//! [`fuzzing`] holds the checks of the fuzz targets (`fuzz/`, run with `scripts/fuzz.sh`):
+//! each takes the fuzzer's bytes, drives one parser and asserts its invariants. The same
+//! functions replay the committed seed corpus in this crate's tests, so a stable toolchain
+//! checks every seed and every past finding.
 
 // `GlobalAlloc` is an unsafe trait: this crate is the one place Kestrel needs `unsafe` for
 // allocation counting. It only forwards to the system allocator.
 #![allow(unsafe_code)]
+
+pub mod fuzzing;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
