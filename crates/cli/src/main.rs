@@ -42,14 +42,22 @@ enum Command {
     Sim(commands::sim::SimArgs),
     /// Run the market-data pipeline alone against a venue, with its HTTP endpoints.
     Md(commands::md::MdArgs),
+    /// Record a venue's raw market streams and depth snapshots to a file that replays.
+    Record(commands::record::RecordArgs),
+    /// Benchmark whole paths (e.g. the market-data pipeline against a parse-only floor).
+    #[command(subcommand)]
+    Bench(commands::bench::BenchCommand),
 }
 
 fn main() -> ExitCode {
+    kestrel_venue::tls::install_crypto_provider();
     let cli = Cli::parse();
     match cli.command {
         Command::Config(command) => commands::config::run(command, cli.config.as_deref()),
         Command::Metrics => commands::metrics::run(),
         Command::Sim(args) => commands::sim::run(args, cli.config.as_deref()),
         Command::Md(args) => commands::md::run(args, cli.config.as_deref()),
+        Command::Record(args) => commands::record::run(args, cli.config.as_deref()),
+        Command::Bench(command) => commands::bench::run(command),
     }
 }

@@ -81,6 +81,18 @@ pub fn flush_stdout() {
     let _ = std::io::stdout().flush();
 }
 
+/// Prints a long-running service's start-up banner in one write and flushes it. Unlike
+/// `println!`, a closed stdout (the supervisor stopped reading) is ignored: a service must
+/// not die because nobody reads its banner.
+pub fn banner(lines: &[String]) {
+    use std::io::Write;
+    let mut text = lines.join("\n");
+    text.push('\n');
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes());
+    let _ = stdout.flush();
+}
+
 /// Builds a Prometheus recorder with Kestrel's histogram buckets; not yet installed.
 ///
 /// # Errors

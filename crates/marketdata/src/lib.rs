@@ -8,6 +8,7 @@ pub mod connection;
 pub mod flow;
 pub mod health;
 pub mod pipeline;
+pub mod recorder;
 pub mod service;
 pub mod snapshot;
 pub mod sync;

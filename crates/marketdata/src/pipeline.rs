@@ -155,6 +155,17 @@ impl Pipeline {
         self
     }
 
+    /// Applies the REST depth snapshot `body` to `symbol`'s book at once, on the caller's
+    /// thread, exactly as the snapshot task applies a fetched one (buffered diffs are replayed
+    /// on it). For replays and benchmarks, where the snapshot is part of the input rather than
+    /// fetched. Returns the book's state afterwards; `None` for a symbol the pipeline does not
+    /// follow. A malformed body is logged and counted like a fetched one.
+    pub fn apply_snapshot(&mut self, symbol: &str, body: &str) -> Option<SyncState> {
+        let feed = self.feeds.get(symbol).cloned()?;
+        apply_snapshot(&self.feeds, &feed, symbol, &mut self.parser, body);
+        Some(settle_snapshot(&self.feeds, &feed, symbol))
+    }
+
     fn request_snapshot(&self, symbol: &str, feed: &SymbolFeed) {
         if !feed.snapshot_pending.swap(true, Ordering::AcqRel) {
             let _ = self.snapshots.send(symbol.to_owned());
@@ -312,12 +323,19 @@ pub async fn run_snapshots(
             }
         };
         apply_snapshot(&feeds, &feed, &symbol, &mut parser, &body);
-        feed.snapshot_pending.store(false, Ordering::Release);
-        let state = lock(&feed.sync).state();
-        if state == SyncState::Synced {
-            lock(&feeds.health).set(&symbol, FeedState::Connected);
-        }
+        settle_snapshot(&feeds, &feed, &symbol);
     }
+}
+
+/// After a snapshot was applied: a new request may be made, and a synced book is reported
+/// connected. Returns the book's state.
+fn settle_snapshot(feeds: &Feeds, feed: &SymbolFeed, symbol: &str) -> SyncState {
+    feed.snapshot_pending.store(false, Ordering::Release);
+    let state = lock(&feed.sync).state();
+    if state == SyncState::Synced {
+        lock(&feeds.health).set(symbol, FeedState::Connected);
+    }
+    state
 }
 
 fn apply_snapshot(

@@ -181,6 +181,38 @@ async fn a_refused_upgrade_with_401_halts() {
     );
 }
 
+/// `wss://` venues (Binance itself) go through rustls: against a server that does not speak
+/// TLS the attempt fails in the TLS handshake, not for want of TLS support in the build.
+#[tokio::test]
+async fn a_wss_venue_is_reached_through_tls() {
+    kestrel_venue::tls::install_crypto_provider();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let _ = socket.write_all(b"HTTP/1.1 200 OK\r\n\r\nnot tls").await;
+        }
+    });
+    let (_stop, stopped) = watch::channel(false);
+    let mut handler = Recorder::default();
+    let mut cfg = StreamConfig::new(format!("wss://{addr}"), vec!["btcusdt@trade".into()]);
+    (
+        cfg.reconnect_base,
+        cfg.reconnect_max,
+        cfg.reconnect_max_attempts,
+    ) = (Duration::from_millis(5), Duration::from_millis(10), 1);
+    let outcome = connection::run(cfg, &mut handler, stopped).await;
+    let LinkOutcome::GaveUp(reason) = outcome else {
+        panic!("{outcome:?}");
+    };
+    let reason = reason.to_ascii_lowercase();
+    assert!(!reason.contains("not compiled"), "{reason}");
+    assert!(
+        reason.contains("tls") || reason.contains("corrupt"),
+        "{reason}"
+    );
+}
+
 #[tokio::test]
 async fn retries_run_out_with_a_clear_outcome() {
     let (_stop, stopped) = watch::channel(false);

@@ -1,6 +1,9 @@
 //! The `kestrel` subcommands, one module each.
 
+pub mod bench;
 pub mod config;
+pub mod endpoints;
 pub mod md;
 pub mod metrics;
+pub mod record;
 pub mod sim;

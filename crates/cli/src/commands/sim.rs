@@ -92,13 +92,14 @@ fn serve(options: SimOptions) -> Result<()> {
         let api_key = options.api_key.clone();
         let running = server::start(options, listener).await?;
         let addr = running.local_addr();
-        println!("kestrel sim listening on {addr}");
-        println!("  REST      http://{addr}/fapi/v1/...");
-        println!("  streams   ws://{addr}/ws  ws://{addr}/stream?streams=...");
-        println!("  trading   ws://{addr}/ws-fapi/v1");
-        println!("  control   http://{addr}/sim/v1/...");
-        println!("  api key   {api_key}");
-        telemetry::flush_stdout();
+        telemetry::banner(&[
+            format!("kestrel sim listening on {addr}"),
+            format!("  REST      http://{addr}/fapi/v1/..."),
+            format!("  streams   ws://{addr}/ws  ws://{addr}/stream?streams=..."),
+            format!("  trading   ws://{addr}/ws-fapi/v1"),
+            format!("  control   http://{addr}/sim/v1/..."),
+            format!("  api key   {api_key}"),
+        ]);
         shutdown_signal().await;
         tracing::info!("shutting down");
         running.shutdown().await;

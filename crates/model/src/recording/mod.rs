@@ -176,4 +176,3 @@ pub enum RecordingError {
         recv_ns: u64,
     },
 }
-

@@ -19,10 +19,14 @@ use kestrel_marketdata::pipeline::{Feeds, Pipeline, run_snapshots};
 use kestrel_marketdata::service;
 use kestrel_marketdata::snapshot::SnapshotClient;
 use kestrel_model::Price;
-use kestrel_model::config::MarketDataConfig;
+use kestrel_model::config::{Config, MarketDataConfig};
 use tokio::sync::{mpsc, watch};
 
+mod distribution;
+
+use self::distribution::Distribution;
 use super::config::{EXIT_INVALID_CONFIG, load_or_report};
+use super::endpoints::Endpoints;
 use crate::telemetry;
 
 /// Options of `kestrel md`.
@@ -31,8 +35,9 @@ use crate::telemetry;
 pub struct MdArgs {
     #[command(subcommand)]
     command: Option<MdCommand>,
-    /// The venue's REST base URL, e.g. `http://127.0.0.1:8765` (a `kestrel sim`). Its WebSocket
-    /// base is the same address with `ws://`.
+    /// The venue: a REST base URL such as `http://127.0.0.1:8765` (a `kestrel sim`; its
+    /// WebSocket base is the same address with `ws://`, or `wss://` for `https://`), or
+    /// `binance` / `binance-testnet`. Default: the `[venue]` section of the configuration.
     #[arg(long, value_name = "URL")]
     venue_url: Option<String>,
     /// The shared-memory ring to publish on (default: `/dev/shm/kestrel-marketdata`, or under
@@ -91,14 +96,14 @@ pub fn run(args: MdArgs, config_file: Option<&Path>) -> ExitCode {
     if let Err(error) = telemetry::init_from_config(&loaded.config.log) {
         eprintln!("warning: {error:#}");
     }
-    let mut market_data = loaded.config.market_data;
+    let mut config = loaded.config;
     if let Some(symbols) = args.symbols.clone() {
-        market_data.symbols = symbols
+        config.market_data.symbols = symbols
             .into_iter()
             .map(|s| s.trim().to_ascii_uppercase())
             .collect();
     }
-    match serve(&args, &market_data, &data_dir) {
+    match serve(&args, &config) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error:#}");
@@ -107,11 +112,10 @@ pub fn run(args: MdArgs, config_file: Option<&Path>) -> ExitCode {
     }
 }
 
-fn serve(args: &MdArgs, config: &MarketDataConfig, data_dir: &Path) -> Result<()> {
-    let venue_url = args
-        .venue_url
-        .as_deref()
-        .context("--venue-url is required")?;
+fn serve(args: &MdArgs, full: &Config) -> Result<()> {
+    let config = &full.market_data;
+    let data_dir = &full.store.data_dir;
+    let endpoints = Endpoints::resolve(args.venue_url.as_deref(), &full.venue)?;
     let ring_path = args
         .ring
         .clone()
@@ -136,50 +140,79 @@ fn serve(args: &MdArgs, config: &MarketDataConfig, data_dir: &Path) -> Result<()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(async move {
-        let rest = venue_url.trim_end_matches('/').to_owned();
-        let ticks = ticks_from_venue(&rest, &config.symbols).await?;
-        let feeds = Arc::new(Feeds::new(&ticks).context("cannot build the books")?);
-        let (stop, stopped) = watch::channel(false);
-        let listener = tokio::net::TcpListener::bind(args.http)
-            .await
-            .with_context(|| format!("--http: cannot bind {}", args.http))?;
-        let render: service::MetricsRender = Arc::new(move || metrics.render());
-        let depth = usize::try_from(config.order_book_depth).unwrap_or(20);
-        let http = tokio::spawn(service::serve(
-            listener,
-            Arc::clone(&feeds),
-            render,
-            depth,
-            stopped.clone(),
-        ));
-        let (requests, pending) = mpsc::unbounded_channel();
-        let client = SnapshotClient::new(&rest, 1000, Duration::from_secs(10))
-            .context("cannot build the HTTP client")?;
-        let snapshots = tokio::spawn(run_snapshots(Arc::clone(&feeds), client, pending));
-        let stream = stream_config(&rest, config)?;
-        println!(
-            "kestrel md following {} on {}; HTTP on http://{}; ring {}",
-            config.symbols.join(","),
-            stream.ws_url,
-            args.http,
-            ring_path.display()
-        );
-        telemetry::flush_stdout();
-        let mut pipeline = Pipeline::new(Arc::clone(&feeds), requests).with_ring(ring);
-        let link =
-            tokio::spawn(async move { connection::run(stream, &mut pipeline, stopped).await });
-        shutdown_signal().await;
-        let _ = stop.send(true);
-        let outcome = link.await.context("the stream task failed")?;
-        snapshots.abort();
-        let _ = http.await;
-        match outcome {
-            LinkOutcome::Stopped => Ok(()),
-            LinkOutcome::AuthFailed(reason) => bail!("the venue refused the connection: {reason}"),
-            LinkOutcome::GaveUp(reason) => bail!("gave up reconnecting: {reason}"),
-        }
-    })
+    runtime.block_on(run_pipeline(
+        args, full, &endpoints, ring, &ring_path, metrics,
+    ))
+}
+
+/// The pipeline, its HTTP endpoints and its distribution, until a signal or the stream's end.
+async fn run_pipeline(
+    args: &MdArgs,
+    full: &Config,
+    endpoints: &Endpoints,
+    ring: RingWriter,
+    ring_path: &Path,
+    metrics: metrics_exporter_prometheus::PrometheusHandle,
+) -> Result<()> {
+    let config = &full.market_data;
+    let ticks = ticks_from_venue(&endpoints.rest, &config.symbols).await?;
+    let feeds = Arc::new(Feeds::new(&ticks).context("cannot build the books")?);
+    let (stop, stopped) = watch::channel(false);
+    let listener = tokio::net::TcpListener::bind(args.http)
+        .await
+        .with_context(|| format!("--http: cannot bind {}", args.http))?;
+    let render: service::MetricsRender = Arc::new(move || metrics.render());
+    let depth = usize::try_from(config.order_book_depth).unwrap_or(20);
+    let http = tokio::spawn(service::serve(
+        listener,
+        Arc::clone(&feeds),
+        render,
+        depth,
+        stopped.clone(),
+    ));
+    let distribution =
+        Distribution::start(config, &full.store, &feeds, ring_path, &stopped).await?;
+    let (requests, pending) = mpsc::unbounded_channel();
+    let client = SnapshotClient::new(&endpoints.rest, 1000, Duration::from_secs(10))
+        .context("cannot build the HTTP client")?;
+    let snapshots = tokio::spawn(run_snapshots(Arc::clone(&feeds), client, pending));
+    let stream = stream_config(&endpoints.ws, config);
+    let mut banner = vec![format!(
+        "kestrel md following {} on {}; HTTP on http://{}; ring {}",
+        config.symbols.join(","),
+        stream.ws_url,
+        args.http,
+        ring_path.display()
+    )];
+    banner.extend(
+        distribution
+            .summary
+            .iter()
+            .map(|to| format!("  also publishing to {to}")),
+    );
+    telemetry::banner(&banner);
+    let mut pipeline = Pipeline::new(Arc::clone(&feeds), requests).with_ring(ring);
+    let mut link =
+        tokio::spawn(async move { connection::run(stream, &mut pipeline, stopped).await });
+    // The stream ends by itself only when the venue refuses us or reconnection gives up.
+    let ended = tokio::select! {
+        () = shutdown_signal() => None,
+        outcome = &mut link => Some(outcome),
+    };
+    let _ = stop.send(true);
+    let outcome = match ended {
+        Some(outcome) => outcome,
+        None => link.await,
+    }
+    .context("the stream task failed")?;
+    snapshots.abort();
+    let _ = http.await;
+    distribution.finish().await;
+    match outcome {
+        LinkOutcome::Stopped => Ok(()),
+        LinkOutcome::AuthFailed(reason) => bail!("the venue refused the connection: {reason}"),
+        LinkOutcome::GaveUp(reason) => bail!("gave up reconnecting: {reason}"),
+    }
 }
 
 /// The ring's name: `/dev/shm/kestrel-marketdata`.
@@ -250,16 +283,8 @@ async fn ticks_from_venue(rest: &str, symbols: &[String]) -> Result<Vec<(String,
 }
 
 /// The streams for the configured symbols: real-time depth diffs, trades, and book tickers.
-fn stream_config(rest: &str, config: &MarketDataConfig) -> Result<StreamConfig> {
-    let ws = if let Some(host) = rest.strip_prefix("http://") {
-        format!("ws://{host}")
-    } else if rest.starts_with("https://") {
-        bail!(
-            "--venue-url {rest}: TLS venues are not supported by this build yet; use a local venue (http://)"
-        )
-    } else {
-        bail!("--venue-url {rest}: expected an http:// URL")
-    };
+/// They are all on Binance's `/public` route, which is also what an unrouted connection gets.
+fn stream_config(ws: &str, config: &MarketDataConfig) -> StreamConfig {
     let streams = config
         .symbols
         .iter()
@@ -277,7 +302,7 @@ fn stream_config(rest: &str, config: &MarketDataConfig) -> Result<StreamConfig> 
     stream.reconnect_base = Duration::from_millis(config.reconnect_base_delay_ms);
     stream.reconnect_max = Duration::from_millis(config.reconnect_max_delay_ms);
     stream.reconnect_max_attempts = config.reconnect_max_attempts;
-    Ok(stream)
+    stream
 }
 
 /// Resolves on SIGINT or SIGTERM.

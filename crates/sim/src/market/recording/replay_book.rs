@@ -211,15 +211,16 @@ impl ReplayBook {
         })
     }
 
-    /// Applies one recorded message: a snapshot or diff for this book's symbol; anything else
-    /// is [`BookUpdate::Ignored`].
+    /// Applies one recorded message: a snapshot or diff for this book's symbol (a snapshot
+    /// that names no symbol, as in single-symbol captures, is taken as ours); anything else is
+    /// [`BookUpdate::Ignored`].
     pub fn apply(&mut self, message: &RecordedMessage) -> BookUpdate {
         let ours = match (&self.symbol, &message.symbol) {
             (Some(wanted), Some(symbol)) => wanted == symbol,
             _ => true,
         };
         let update = match message.kind {
-            MessageKind::Snapshot => self.apply_snapshot(&message.raw),
+            MessageKind::Snapshot if ours => self.apply_snapshot(&message.raw),
             MessageKind::DepthDiff if ours => self.apply_diff(&message.raw),
             _ => BookUpdate::Ignored,
         };
