@@ -133,6 +133,9 @@ pub struct Pipeline {
     parser: MarketParser,
     snapshots: mpsc::UnboundedSender<String>,
     ring: Option<RingWriter>,
+    /// The trade being processed, reused so a trade costs no allocation once the symbol's
+    /// length has been seen.
+    trade: Trade,
 }
 
 impl Pipeline {
@@ -144,6 +147,14 @@ impl Pipeline {
             parser: MarketParser::new(),
             snapshots,
             ring: None,
+            trade: Trade {
+                symbol: String::with_capacity(32),
+                trade_id: 0,
+                price: Price::ZERO,
+                quantity: kestrel_model::Qty::ZERO,
+                timestamp_ms: 0,
+                buyer_is_maker: false,
+            },
         }
     }
 
@@ -165,30 +176,39 @@ impl Pipeline {
         apply_snapshot(&self.feeds, &feed, symbol, &mut self.parser, body);
         Some(settle_snapshot(&self.feeds, &feed, symbol))
     }
+}
 
-    fn request_snapshot(&self, symbol: &str, feed: &SymbolFeed) {
-        if !feed.snapshot_pending.swap(true, Ordering::AcqRel) {
-            let _ = self.snapshots.send(symbol.to_owned());
-        }
+/// Asks the snapshot task for `symbol`'s snapshot unless a request is already pending.
+fn request_snapshot(snapshots: &mpsc::UnboundedSender<String>, symbol: &str, feed: &SymbolFeed) {
+    if !feed.snapshot_pending.swap(true, Ordering::AcqRel) {
+        let _ = snapshots.send(symbol.to_owned());
     }
+}
 
-    fn error(&self, symbol: &str, kind: &'static str) {
-        metrics::counter!(names::ERRORS_TOTAL, "symbol" => symbol.to_owned(), "type" => kind)
-            .increment(1);
-        lock(&self.feeds.health).error(self.feeds.uptime_seconds());
-    }
+/// Counts a malformed frame (`errors_total{symbol,type}`) and notes it for `/health`.
+fn count_error(feeds: &Feeds, symbol: &str, kind: &'static str) {
+    metrics::counter!(names::ERRORS_TOTAL, "symbol" => symbol.to_owned(), "type" => kind)
+        .increment(1);
+    lock(&feeds.health).error(feeds.uptime_seconds());
 }
 
 impl FrameHandler for Pipeline {
     fn on_frame(&mut self, frame: &str, received: Received) {
         let started = Instant::now();
         let recv = ReceiveTime::new(received.mono_ns, received.wall_ns);
-        let feeds = Arc::clone(&self.feeds);
-        let parsed = match self.parser.parse(frame, recv) {
+        // Borrow the fields apart: the parsed event borrows the parser while the rest is used.
+        let Self {
+            feeds,
+            parser,
+            snapshots,
+            ring,
+            trade: scratch,
+        } = self;
+        let parsed = match parser.parse(frame, recv) {
             Ok(parsed) => parsed,
             Err(error) => {
                 tracing::debug!(%error, "malformed market frame skipped");
-                self.error("", error.kind());
+                count_error(feeds, "", error.kind());
                 return;
             }
         };
@@ -197,20 +217,7 @@ impl FrameHandler for Pipeline {
                 let Some(feed) = feeds.get(update.symbol) else {
                     return;
                 };
-                feed.metrics.depth_received.increment(1);
-                let outcome = lock(&feed.sync).on_diff(&update.diff);
-                let action = outcome.action();
-                feed.metrics.book_updates.increment(1);
-                if matches!(outcome, DiffOutcome::Applied)
-                    && let Some(ring) = self.ring.as_mut()
-                {
-                    let event = MarketEvent::Depth(depth_event(&update, recv));
-                    publish(ring, &event, update.symbol);
-                }
-                if action == SyncAction::NeedSnapshot {
-                    let symbol = update.symbol.to_owned();
-                    self.request_snapshot(&symbol, feed);
-                }
+                on_depth(feed, snapshots, ring.as_mut(), &update, recv);
                 #[allow(clippy::cast_precision_loss, clippy::float_arithmetic)]
                 // a latency statistic
                 feed.metrics
@@ -218,19 +225,38 @@ impl FrameHandler for Pipeline {
                     .record(started.elapsed().as_nanos() as f64 / 1000.0);
             }
             VenueEvent::Trade(trade) => {
-                let owned = trade.to_trade();
-                record_trade(&feeds, trade.symbol, &owned);
-                if let Some(ring) = self.ring.as_mut() {
+                copy_trade(
+                    scratch,
+                    trade.symbol,
+                    trade.trade_id,
+                    trade.price,
+                    trade.qty,
+                );
+                (scratch.timestamp_ms, scratch.buyer_is_maker) =
+                    (trade.times.transaction_ms, trade.buyer_is_maker);
+                record_trade(feeds, scratch);
+                if let Some(ring) = ring.as_mut() {
                     let received = event_time(recv);
                     let event = MarketEvent::Trade(TradeEvent::from_trade(
-                        &owned,
+                        scratch,
                         trade.times.event_ms,
                         received,
                     ));
                     publish(ring, &event, trade.symbol);
                 }
             }
-            VenueEvent::AggTrade(trade) => record_trade(&feeds, trade.symbol, &trade.to_trade()),
+            VenueEvent::AggTrade(trade) => {
+                copy_trade(
+                    scratch,
+                    trade.symbol,
+                    trade.agg_trade_id,
+                    trade.price,
+                    trade.qty,
+                );
+                (scratch.timestamp_ms, scratch.buyer_is_maker) =
+                    (trade.times.transaction_ms, trade.buyer_is_maker);
+                record_trade(feeds, scratch);
+            }
             VenueEvent::BookTicker(ticker) => {
                 if let Some(feed) = feeds.get(ticker.symbol) {
                     feed.metrics.tickers_received.increment(1);
@@ -241,13 +267,13 @@ impl FrameHandler for Pipeline {
     }
 
     fn on_state(&mut self, state: &LinkState) {
-        let feeds = Arc::clone(&self.feeds);
+        let feeds = &self.feeds;
         match state {
             LinkState::Connected => {
                 // A new connection breaks every diff chain: resynchronise every book.
                 for (symbol, feed) in &feeds.symbols {
                     lock(&feed.sync).reset();
-                    self.request_snapshot(symbol, feed);
+                    request_snapshot(&self.snapshots, symbol, feed);
                 }
                 lock(&feeds.health).set_all(FeedState::Syncing);
             }
@@ -256,6 +282,36 @@ impl FrameHandler for Pipeline {
             }
         }
     }
+}
+
+/// Applies a depth diff to its book, publishes it when applied, and asks for a snapshot when
+/// the book needs one.
+fn on_depth(
+    feed: &SymbolFeed,
+    snapshots: &mpsc::UnboundedSender<String>,
+    ring: Option<&mut RingWriter>,
+    update: &kestrel_venue::binance::market::DepthUpdate<'_>,
+    recv: ReceiveTime,
+) {
+    feed.metrics.depth_received.increment(1);
+    let outcome = lock(&feed.sync).on_diff(&update.diff);
+    feed.metrics.book_updates.increment(1);
+    if matches!(outcome, DiffOutcome::Applied)
+        && let Some(ring) = ring
+    {
+        let event = MarketEvent::Depth(depth_event(update, recv));
+        publish(ring, &event, update.symbol);
+    }
+    if outcome.action() == SyncAction::NeedSnapshot {
+        request_snapshot(snapshots, update.symbol, feed);
+    }
+}
+
+/// Fills the reused trade's identity and size (the symbol's buffer keeps its capacity).
+fn copy_trade(scratch: &mut Trade, symbol: &str, id: u64, price: Price, qty: kestrel_model::Qty) {
+    scratch.symbol.clear();
+    scratch.symbol.push_str(symbol);
+    (scratch.trade_id, scratch.price, scratch.quantity) = (id, price, qty);
 }
 
 /// The bus event of an applied depth update.
@@ -292,7 +348,8 @@ fn publish(ring: &mut RingWriter, event: &MarketEvent<'_>, symbol: &str) {
     }
 }
 
-fn record_trade(feeds: &Feeds, symbol: &str, trade: &Trade) {
+fn record_trade(feeds: &Feeds, trade: &Trade) {
+    let symbol = trade.symbol.as_str();
     let Some(feed) = feeds.get(symbol) else {
         return;
     };
