@@ -82,11 +82,19 @@ impl SyncConfig {
     /// The default buffer bound: minutes of a busy `@depth@100ms` stream, seconds of `@0ms`.
     pub const DEFAULT_MAX_BUFFERED_EVENTS: usize = 4096;
 
+    /// The ladder window of a market-data book, in ticks: wide enough that a real futures
+    /// book's thousands of levels (BTCUSDT grows to ~9,600 from the stream) mostly sit in the
+    /// window, where a change is a store, rather than in the sorted far levels, where it is a
+    /// binary search and a shift. 65,536 ticks is 512 KiB a side.
+    pub const DEFAULT_WINDOW_TICKS: usize = 1 << 16;
+
     /// A configuration with this tick hint and sequencing flavor and the default sizes.
     #[must_use]
     pub const fn new(tick_hint: Price, flavor: Flavor) -> Self {
+        let mut book = BookConfig::new(tick_hint, flavor);
+        book.window_ticks = Self::DEFAULT_WINDOW_TICKS;
         Self {
-            book: BookConfig::new(tick_hint, flavor),
+            book,
             max_buffered_events: Self::DEFAULT_MAX_BUFFERED_EVENTS,
         }
     }
