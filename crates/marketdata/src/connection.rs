@@ -16,6 +16,8 @@ use futures_util::{SinkExt, StreamExt};
 use tokio::sync::watch;
 use tokio_tungstenite::tungstenite::{self, Message};
 
+use kestrel_model::config::MarketDataConfig;
+
 use crate::backoff::Backoff;
 
 /// What to connect to and how to behave.
@@ -44,6 +46,32 @@ pub struct StreamConfig {
 }
 
 impl StreamConfig {
+    /// The market-data streams for `config.symbols` at `ws_url`: real-time depth diffs,
+    /// trades and book tickers (all on Binance's `/public` route, which is also what an
+    /// unrouted connection gets), with the configured heartbeat and reconnection settings.
+    /// `kestrel md` and `kestrel record` both follow exactly these.
+    #[must_use]
+    pub fn for_market_data(ws_url: impl Into<String>, config: &MarketDataConfig) -> Self {
+        let streams = config
+            .symbols
+            .iter()
+            .flat_map(|s| {
+                let s = s.to_ascii_lowercase();
+                [
+                    format!("{s}@depth@0ms"),
+                    format!("{s}@trade"),
+                    format!("{s}@bookTicker"),
+                ]
+            })
+            .collect();
+        let mut stream = Self::new(ws_url, streams);
+        stream.heartbeat_timeout = Duration::from_millis(config.heartbeat_timeout_ms);
+        stream.reconnect_base = Duration::from_millis(config.reconnect_base_delay_ms);
+        stream.reconnect_max = Duration::from_millis(config.reconnect_max_delay_ms);
+        stream.reconnect_max_attempts = config.reconnect_max_attempts;
+        stream
+    }
+
     /// Binance's limits and the seed's defaults for `streams` at `ws_url`.
     #[must_use]
     pub fn new(ws_url: impl Into<String>, streams: Vec<String>) -> Self {
@@ -255,5 +283,34 @@ fn received(started: Instant) -> Received {
     Received {
         mono_ns: u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX),
         wall_ns: u64::try_from(wall).unwrap_or(u64::MAX),
+    }
+}
+
+#[cfg(test)]
+mod stream_tests {
+    use super::*;
+
+    #[test]
+    fn market_data_follows_depth_trades_and_tickers_of_every_symbol_with_the_config_timings() {
+        let config = MarketDataConfig {
+            symbols: vec!["BTCUSDT".into(), "ETHUSDT".into()],
+            heartbeat_timeout_ms: 12_000,
+            reconnect_max_attempts: 3,
+            ..MarketDataConfig::default()
+        };
+        let stream = StreamConfig::for_market_data("ws://127.0.0.1:1", &config);
+        assert_eq!(
+            stream.streams,
+            [
+                "btcusdt@depth@0ms",
+                "btcusdt@trade",
+                "btcusdt@bookTicker",
+                "ethusdt@depth@0ms",
+                "ethusdt@trade",
+                "ethusdt@bookTicker"
+            ]
+        );
+        assert_eq!(stream.heartbeat_timeout, Duration::from_secs(12));
+        assert_eq!(stream.reconnect_max_attempts, 3);
     }
 }

@@ -137,7 +137,7 @@ async fn capture(
     let (requests, pending) = mpsc::unbounded_channel();
     let snapshots = tokio::spawn(recorder::run_snapshots(client, pending, sink.sender()));
     let mut handler = Recorder::new(sink.sender(), config.symbols.clone(), requests);
-    let stream = stream_config(&endpoints.ws, config);
+    let stream = StreamConfig::for_market_data(&endpoints.ws, config);
     println!(
         "kestrel record: {} from {} to {}{}",
         config.symbols.join(","),
@@ -177,29 +177,6 @@ async fn capture(
     outcome.context("the stream task failed")
 }
 
-/// The streams `kestrel md` subscribes for `config.symbols` (real-time depth diffs, trades,
-/// book tickers), with its heartbeat and reconnection settings.
-fn stream_config(ws: &str, config: &MarketDataConfig) -> StreamConfig {
-    let streams = config
-        .symbols
-        .iter()
-        .flat_map(|s| {
-            let s = s.to_ascii_lowercase();
-            [
-                format!("{s}@depth@0ms"),
-                format!("{s}@trade"),
-                format!("{s}@bookTicker"),
-            ]
-        })
-        .collect();
-    let mut stream = StreamConfig::new(ws, streams);
-    stream.heartbeat_timeout = Duration::from_millis(config.heartbeat_timeout_ms);
-    stream.reconnect_base = Duration::from_millis(config.reconnect_base_delay_ms);
-    stream.reconnect_max = Duration::from_millis(config.reconnect_max_delay_ms);
-    stream.reconnect_max_attempts = config.reconnect_max_attempts;
-    stream
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -224,26 +201,6 @@ mod tests {
         assert_eq!(
             compression(&args("capture.log.gz", false)),
             Compression::Gzip
-        );
-    }
-
-    #[test]
-    fn the_streams_are_those_kestrel_md_follows() {
-        let config = MarketDataConfig {
-            symbols: vec!["BTCUSDT".into(), "ETHUSDT".into()],
-            ..MarketDataConfig::default()
-        };
-        let stream = stream_config("ws://127.0.0.1:1", &config);
-        assert_eq!(
-            stream.streams,
-            [
-                "btcusdt@depth@0ms",
-                "btcusdt@trade",
-                "btcusdt@bookTicker",
-                "ethusdt@depth@0ms",
-                "ethusdt@trade",
-                "ethusdt@bookTicker"
-            ]
         );
     }
 }

@@ -19,7 +19,7 @@ use kestrel_marketdata::pipeline::{Feeds, Pipeline, run_snapshots};
 use kestrel_marketdata::service;
 use kestrel_marketdata::snapshot::SnapshotClient;
 use kestrel_model::Price;
-use kestrel_model::config::{Config, MarketDataConfig};
+use kestrel_model::config::Config;
 use tokio::sync::{mpsc, watch};
 
 mod distribution;
@@ -176,7 +176,7 @@ async fn run_pipeline(
     let client = SnapshotClient::new(&endpoints.rest, 1000, Duration::from_secs(10))
         .context("cannot build the HTTP client")?;
     let snapshots = tokio::spawn(run_snapshots(Arc::clone(&feeds), client, pending));
-    let stream = stream_config(&endpoints.ws, config);
+    let stream = StreamConfig::for_market_data(&endpoints.ws, config);
     let mut banner = vec![format!(
         "kestrel md following {} on {}; HTTP on http://{}; ring {}",
         config.symbols.join(","),
@@ -280,29 +280,6 @@ async fn ticks_from_venue(rest: &str, symbols: &[String]) -> Result<Vec<(String,
             Ok((symbol.clone(), instrument.tick_size()))
         })
         .collect()
-}
-
-/// The streams for the configured symbols: real-time depth diffs, trades, and book tickers.
-/// They are all on Binance's `/public` route, which is also what an unrouted connection gets.
-fn stream_config(ws: &str, config: &MarketDataConfig) -> StreamConfig {
-    let streams = config
-        .symbols
-        .iter()
-        .flat_map(|s| {
-            let s = s.to_ascii_lowercase();
-            [
-                format!("{s}@depth@0ms"),
-                format!("{s}@trade"),
-                format!("{s}@bookTicker"),
-            ]
-        })
-        .collect();
-    let mut stream = StreamConfig::new(ws, streams);
-    stream.heartbeat_timeout = Duration::from_millis(config.heartbeat_timeout_ms);
-    stream.reconnect_base = Duration::from_millis(config.reconnect_base_delay_ms);
-    stream.reconnect_max = Duration::from_millis(config.reconnect_max_delay_ms);
-    stream.reconnect_max_attempts = config.reconnect_max_attempts;
-    stream
 }
 
 /// Resolves on SIGINT or SIGTERM.
