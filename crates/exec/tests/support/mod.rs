@@ -43,15 +43,10 @@ pub async fn start_sim() -> RunningSim {
         legacy_conditional_orders: false,
         ..SimConfig::default()
     };
-    let options = SimOptions {
-        config,
-        api_key: DEFAULT_API_KEY.to_owned(),
-        api_secret: DEFAULT_API_SECRET.to_owned(),
-        replay: None,
-        replay_pace: server::ReplayPace::Original,
-    };
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let sim = server::start(options, listener).await.unwrap();
+    let sim = server::start(SimOptions::local(config), listener)
+        .await
+        .unwrap();
     control(&sim, "/sim/v1/market/pause", "{}").await;
     sim
 }

@@ -69,6 +69,21 @@ pub struct SimOptions {
     pub replay_pace: ReplayPace,
 }
 
+impl SimOptions {
+    /// A synthetic-market simulator with `config` and the documented default key pair: what
+    /// tests and local tools start in process.
+    #[must_use]
+    pub fn local(config: SimConfig) -> Self {
+        Self {
+            config,
+            api_key: DEFAULT_API_KEY.to_owned(),
+            api_secret: DEFAULT_API_SECRET.to_owned(),
+            replay: None,
+            replay_pace: ReplayPace::Original,
+        }
+    }
+}
+
 /// How a recording is served.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum ReplayPace {
