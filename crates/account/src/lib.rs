@@ -1,0 +1,1 @@
+//! Kestrel's account monitor: balances, positions, P&L, reconciliation with the venue, alerts.
