@@ -42,6 +42,9 @@ enum Command {
     Sim(commands::sim::SimArgs),
     /// Run the market-data pipeline alone against a venue, with its HTTP endpoints.
     Md(commands::md::MdArgs),
+    /// Run the execution service alone against a venue: the order engine, its journal and
+    /// the order API.
+    Exec(commands::exec::ExecArgs),
     /// Record a venue's raw market streams and depth snapshots to a file that replays.
     Record(commands::record::RecordArgs),
     /// Benchmark whole paths (e.g. the market-data pipeline against a parse-only floor).
@@ -57,6 +60,7 @@ fn main() -> ExitCode {
         Command::Metrics => commands::metrics::run(),
         Command::Sim(args) => commands::sim::run(args, cli.config.as_deref()),
         Command::Md(args) => commands::md::run(args, cli.config.as_deref()),
+        Command::Exec(args) => commands::exec::run(args, cli.config.as_deref()),
         Command::Record(args) => commands::record::run(args, cli.config.as_deref()),
         Command::Bench(command) => commands::bench::run(command),
     }

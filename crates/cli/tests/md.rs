@@ -6,78 +6,12 @@
 // Test code: a panic is a failed assertion.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
+mod support;
+
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Kills the child when the test ends, pass or fail.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn spawn(args: &[&str]) -> Running {
-    spawn_with(args, &[])
-}
-
-/// Starts `kestrel` with extra environment (configuration overrides). Market data is not
-/// written to a store unless the test asks for one, so nothing lands in the working directory.
-fn spawn_with(args: &[&str], env: &[(&str, &str)]) -> Running {
-    let child = Command::new(env!("CARGO_BIN_EXE_kestrel"))
-        .args(args)
-        .env_remove("KESTREL_CONFIG")
-        .env("KESTREL_MARKET_DATA__ENABLE_DATABASE_WRITES", "false")
-        .envs(env.iter().copied())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    Running(child)
-}
-
-/// Reads the child's stdout until a line contains `needle`.
-fn wait_for_line(child: &mut Running, needle: &str) -> String {
-    let stdout = child.0.stdout.take().unwrap();
-    let mut lines = BufReader::new(stdout).lines();
-    let line = lines.find_map(|line| line.ok().filter(|l| l.contains(needle)));
-    // Keep reading, as a supervisor would, so later output never meets a closed pipe.
-    std::thread::spawn(move || lines.for_each(drop));
-    line.unwrap_or_else(|| panic!("no line with {needle:?}"))
-}
-
-/// A plain HTTP/1.1 GET of `http://host:port/path`; returns status and JSON body.
-fn get(url: &str) -> (u16, serde_json::Value) {
-    use std::io::{Read, Write};
-    let rest = url.strip_prefix("http://").unwrap();
-    let (host, path) = rest.split_once('/').unwrap();
-    let mut stream = std::net::TcpStream::connect(host).unwrap();
-    write!(
-        stream,
-        "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut text = String::new();
-    stream.read_to_string(&mut text).unwrap();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap();
-    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-    (
-        status,
-        serde_json::from_str(body).unwrap_or(serde_json::Value::Null),
-    )
-}
+use support::{free_port, get, spawn, spawn_with, terminate, wait_for_line};
 
 #[test]
 fn md_follows_the_simulator_serves_its_book_and_publishes_on_the_ring() {
@@ -193,16 +127,6 @@ fn nats_trades(url: &str, want: usize) -> std::thread::JoinHandle<Vec<u64>> {
             ids
         })
     })
-}
-
-fn terminate(child: &mut Running) {
-    let status = Command::new("kill")
-        .args(["-TERM", &child.0.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let exit = child.0.wait().unwrap();
-    assert!(exit.success(), "kestrel md exited with {exit}");
 }
 
 #[test]

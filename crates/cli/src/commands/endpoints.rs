@@ -5,6 +5,12 @@
 use anyhow::{Result, bail};
 use kestrel_model::config::{VenueConfig, VenueKind};
 
+/// Binance's WebSocket trading API (`../shared/binance-futures.md` §1).
+const BINANCE_WS_API: &str = "wss://ws-fapi.binance.com/ws-fapi/v1";
+
+/// Binance's demo-trading WebSocket trading API.
+const BINANCE_TESTNET_WS_API: &str = "wss://testnet.binancefuture.com/ws-fapi/v1";
+
 /// A venue's REST and WebSocket base URLs, without trailing slashes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoints {
@@ -12,6 +18,9 @@ pub struct Endpoints {
     pub rest: String,
     /// WebSocket base for market streams, e.g. `wss://fstream.binance.com`.
     pub ws: String,
+    /// WebSocket trading API, e.g. `wss://ws-fapi.binance.com/ws-fapi/v1`; a simulator or a
+    /// custom venue serves it at `{ws}/ws-fapi/v1`.
+    pub ws_api: String,
 }
 
 impl Endpoints {
@@ -52,16 +61,26 @@ impl Endpoints {
         };
         Ok(Self {
             rest: rest.to_owned(),
+            ws_api: format!("{ws}/ws-fapi/v1"),
             ws,
         })
     }
 
     fn from_config(venue: &VenueConfig) -> Result<Self> {
         match (venue.effective_rest_url(), venue.effective_ws_url()) {
-            (Some(rest), Some(ws)) => Ok(Self {
-                rest: rest.trim_end_matches('/').to_owned(),
-                ws: ws.trim_end_matches('/').to_owned(),
-            }),
+            (Some(rest), Some(ws)) => {
+                let ws = ws.trim_end_matches('/').to_owned();
+                let ws_api = match venue.kind {
+                    VenueKind::Binance => BINANCE_WS_API.to_owned(),
+                    VenueKind::BinanceTestnet => BINANCE_TESTNET_WS_API.to_owned(),
+                    VenueKind::Sim | VenueKind::Custom => format!("{ws}/ws-fapi/v1"),
+                };
+                Ok(Self {
+                    rest: rest.trim_end_matches('/').to_owned(),
+                    ws,
+                    ws_api,
+                })
+            }
             (Some(rest), None) => Self::from_rest_url(rest, "venue.rest_url"),
             _ => bail!(
                 "no venue: pass --venue-url (a URL such as http://127.0.0.1:8765 of a `kestrel sim`, or binance, binance-testnet) or set venue.kind / venue.rest_url"
@@ -80,6 +99,7 @@ mod tests {
         let plain = Endpoints::resolve(Some("http://127.0.0.1:8765/"), &venue).unwrap();
         assert_eq!(plain.rest, "http://127.0.0.1:8765");
         assert_eq!(plain.ws, "ws://127.0.0.1:8765");
+        assert_eq!(plain.ws_api, "ws://127.0.0.1:8765/ws-fapi/v1");
         let tls = Endpoints::resolve(Some("https://venue.example"), &venue).unwrap();
         assert_eq!(tls.ws, "wss://venue.example");
     }
@@ -90,6 +110,7 @@ mod tests {
         let prod = Endpoints::resolve(Some("binance"), &venue).unwrap();
         assert_eq!(prod.rest, "https://fapi.binance.com");
         assert_eq!(prod.ws, "wss://fstream.binance.com");
+        assert_eq!(prod.ws_api, "wss://ws-fapi.binance.com/ws-fapi/v1");
         let demo = Endpoints::resolve(Some("binance-testnet"), &venue).unwrap();
         assert_eq!(demo.rest, "https://demo-fapi.binance.com");
     }

@@ -3,6 +3,8 @@
 pub mod bench;
 pub mod config;
 pub mod endpoints;
+pub mod exec;
+pub mod http_auth;
 pub mod md;
 pub mod metrics;
 pub mod record;

@@ -10,8 +10,11 @@
 //! `POST`/`PUT`, never split, so the signed text is exactly the text of one part (§2.2, §2.3).
 
 mod account;
+mod market;
 mod trading;
 mod transport;
+
+pub use market::PremiumIndex;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,0 +1,266 @@
+//! `kestrel exec`: the execution service on its own (seed 002's order service): the order
+//! engine against a venue, its journal in the store, and the order API on `--http`
+//! (`/api/v1/orders...`, `/health`, `/metrics`).
+//!
+//! Credentials come from `venue.api_key` / `venue.api_secret` (environment or secrets file).
+//! With none configured, a venue that answers the simulator's control API is a Kestrel
+//! simulator and its default key pair is used; any other venue needs a key.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use axum::Router;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use clap::Args;
+use kestrel_exec::context::{RefreshConfig, VenueContext};
+use kestrel_exec::driver::{DriverConfig, ExecDriver};
+use kestrel_exec::engine::{Engine, EngineConfig};
+use kestrel_exec::journal::Journal;
+use kestrel_exec::ratelimit::VenueLimits;
+use kestrel_exec::retry::RetryPolicy;
+use kestrel_exec::validate::Validator;
+use kestrel_model::config::{Config, VenueConfig};
+use kestrel_venue::binance::rest::{RestClient, RestConfig};
+use kestrel_venue::binance::signing::Credentials;
+use serde_json::json;
+use tokio::sync::watch;
+
+use super::config::{EXIT_INVALID_CONFIG, load_or_report};
+use super::endpoints::Endpoints;
+use super::http_auth;
+use crate::telemetry;
+
+/// The client order id prefix of the execution service: ids are `kx-{n}`, `n` from a
+/// sequence the store keeps across restarts.
+pub const CLIENT_ID_PREFIX: &str = "kx";
+
+/// Options of `kestrel exec`.
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    /// The venue: a REST base URL such as `http://127.0.0.1:8765` (a `kestrel sim`), or
+    /// `binance` / `binance-testnet`. Default: the `[venue]` section of the configuration.
+    #[arg(long, value_name = "URL")]
+    venue_url: Option<String>,
+    /// Symbols to trade, comma-separated (default: `market_data.symbols`).
+    #[arg(long, value_delimiter = ',', value_name = "A,B")]
+    symbols: Option<Vec<String>>,
+    /// Address for the order API, `/health` and `/metrics`.
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
+    http: SocketAddr,
+}
+
+/// Runs the service until SIGINT or SIGTERM.
+pub fn run(args: ExecArgs, config_file: Option<&Path>) -> ExitCode {
+    let Some(loaded) = load_or_report(config_file) else {
+        return ExitCode::from(EXIT_INVALID_CONFIG);
+    };
+    if let Err(error) = telemetry::init_from_config(&loaded.config.log) {
+        eprintln!("warning: {error:#}");
+    }
+    let mut config = loaded.config;
+    if let Some(symbols) = args.symbols.clone() {
+        config.market_data.symbols = symbols
+            .into_iter()
+            .map(|s| s.trim().to_ascii_uppercase())
+            .collect();
+    }
+    let result = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+        .and_then(|runtime| runtime.block_on(serve(&args, &config)));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(args: &ExecArgs, config: &Config) -> Result<()> {
+    let endpoints = Endpoints::resolve(args.venue_url.as_deref(), &config.venue)?;
+    let credentials = credentials(&config.venue, &endpoints).await?;
+    let metrics = telemetry::install_metrics()?;
+    let rest = RestClient::new(RestConfig::new(&endpoints.rest), credentials.clone())
+        .context("cannot build the venue's REST client")?;
+    let context = VenueContext::load(&rest, &config.market_data.symbols)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot read the instruments and account at {}",
+                endpoints.rest
+            )
+        })?;
+    let journal = kestrel_exec::journal::MemoryJournal::new();
+    let driver = start_driver(config, &endpoints, credentials, journal).await?;
+    let service = Service {
+        driver: Arc::new(driver),
+        context: Arc::new(context),
+        metrics,
+        started: Instant::now(),
+    };
+    run_service(args, config, &endpoints, service, rest).await
+}
+
+/// The engine on `journal`, connected to the venue (recovery done).
+async fn start_driver<J: Journal + 'static>(
+    config: &Config,
+    endpoints: &Endpoints,
+    credentials: Credentials,
+    journal: J,
+) -> Result<ExecDriver<J>> {
+    let execution = &config.execution;
+    let validator = Validator::from_config(execution, &config.risk, VenueLimits::binance_usdm());
+    let engine_config = EngineConfig::new(CLIENT_ID_PREFIX, RetryPolicy::from_config(execution));
+    let engine =
+        Engine::new(engine_config, validator, journal).context("cannot start the order engine")?;
+    let mut driver_config =
+        DriverConfig::new(&endpoints.rest, &endpoints.ws, credentials, execution);
+    driver_config.ws_api_url.clone_from(&endpoints.ws_api);
+    ExecDriver::start(driver_config, engine)
+        .await
+        .context("cannot start the execution driver")
+}
+
+/// What the running service holds.
+struct Service<J: Journal + 'static> {
+    driver: Arc<ExecDriver<J>>,
+    context: Arc<VenueContext>,
+    metrics: metrics_exporter_prometheus::PrometheusHandle,
+    started: Instant,
+}
+
+async fn run_service<J: Journal + 'static>(
+    args: &ExecArgs,
+    config: &Config,
+    endpoints: &Endpoints,
+    service: Service<J>,
+    rest: RestClient,
+) -> Result<()> {
+    let (stop, stopped) = watch::channel(false);
+    let refresh = tokio::spawn(Arc::clone(&service.context).run_refresh(
+        rest,
+        RefreshConfig::default(),
+        stopped.clone(),
+    ));
+    let listener = tokio::net::TcpListener::bind(args.http)
+        .await
+        .with_context(|| format!("--http: cannot bind {}", args.http))?;
+    let app = kestrel_exec::http::router(Arc::clone(&service.driver), Arc::clone(&service.context))
+        .merge(status_routes(&service));
+    let app = http_auth::guard(app, &config.dashboard);
+    let mut until = stopped.clone();
+    let http = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = until.wait_for(|s| *s).await;
+            })
+            .await
+    });
+    telemetry::banner(&[format!(
+        "kestrel exec trading {} on {} ({:?} orders); HTTP on http://{}",
+        config.market_data.symbols.join(","),
+        endpoints.rest,
+        config.execution.transport,
+        args.http,
+    )]);
+    super::sim::shutdown_signal().await;
+    let _ = stop.send(true);
+    let _ = refresh.await;
+    let _ = http.await;
+    match Arc::try_unwrap(service.driver) {
+        Ok(driver) => driver.shutdown().await,
+        Err(_) => {
+            tracing::warn!(target: "kestrel::exec", "the driver was still shared at shutdown")
+        }
+    }
+    Ok(())
+}
+
+/// `/health` and `/metrics`.
+fn status_routes<J: Journal + 'static>(service: &Service<J>) -> Router {
+    let driver = Arc::clone(&service.driver);
+    let started = service.started;
+    let metrics = service.metrics.clone();
+    Router::new()
+        .route(
+            "/health",
+            get(move || {
+                let driver = Arc::clone(&driver);
+                async move { health(&driver, started).into_response() }
+            }),
+        )
+        .route("/metrics", get(move || async move { metrics.render() }))
+}
+
+/// The service's health: `unhealthy` (503) when trading is halted, `degraded` while the
+/// breaker is not closed or the user stream is not connected.
+fn health<J: Journal + 'static>(driver: &ExecDriver<J>, started: Instant) -> impl IntoResponse {
+    use axum::http::StatusCode;
+    use kestrel_exec::breaker::BreakerState;
+    use kestrel_exec::driver::StreamState;
+    let halted = driver.halted();
+    let breaker = driver.breaker_state();
+    let stream = driver.stream_state().borrow().clone();
+    let status = if halted.is_some() {
+        "unhealthy"
+    } else if breaker != BreakerState::Closed || !matches!(stream, StreamState::Connected { .. }) {
+        "degraded"
+    } else {
+        "healthy"
+    };
+    let code = if halted.is_some() {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::OK
+    };
+    let body = json!({
+        "status": status,
+        "halted": halted,
+        "circuit_breaker": format!("{breaker:?}").to_ascii_lowercase(),
+        "user_stream": format!("{stream:?}"),
+        "uptime_seconds": started.elapsed().as_secs(),
+    });
+    (code, axum::Json(body))
+}
+
+/// The configured key pair, or the simulator's default pair for a Kestrel simulator.
+async fn credentials(venue: &VenueConfig, endpoints: &Endpoints) -> Result<Credentials> {
+    if let (Some(key), Some(secret)) = (&venue.api_key, &venue.api_secret) {
+        return Ok(Credentials::new(key.expose(), secret.expose()));
+    }
+    if is_kestrel_sim(&endpoints.rest).await {
+        tracing::info!(target: "kestrel::exec", "no venue key configured: using the simulator's default key pair");
+        return Ok(Credentials::new(
+            kestrel_sim::server::DEFAULT_API_KEY,
+            kestrel_sim::server::DEFAULT_API_SECRET,
+        ));
+    }
+    bail!(
+        "venue.api_key and venue.api_secret are required for {} (set KESTREL_VENUE__API_KEY and KESTREL_VENUE__API_SECRET, or put them in the secrets file)",
+        endpoints.rest
+    )
+}
+
+/// Whether the venue at `rest` answers the Kestrel simulator's control API.
+async fn is_kestrel_sim(rest: &str) -> bool {
+    let url = format!("{rest}/sim/v1/status");
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build();
+    match client {
+        Ok(client) => client
+            .get(&url)
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success()),
+        Err(_) => false,
+    }
+}
