@@ -7,6 +7,7 @@
 //! and the pipeline/floor ratio (issue 4 item 9; targets in ARCHITECTURE.md's performance
 //! budget). Every message is loaded into memory before anything is timed.
 
+pub mod exec;
 pub mod measure;
 pub mod report;
 pub mod synthetic;
@@ -28,6 +29,9 @@ pub enum BenchCommand {
     /// Replay market data through the real parse → book → publish pipeline and through a
     /// parse-only floor, and report latency percentiles and throughput of both.
     Marketdata(MarketdataArgs),
+    /// Time order request → bytes on the socket against an in-process simulator on
+    /// loopback, one order at a time.
+    Exec(exec::ExecBenchArgs),
 }
 
 /// Options of `kestrel bench marketdata`.
@@ -62,6 +66,7 @@ pub struct MarketdataArgs {
 pub fn run(command: BenchCommand) -> ExitCode {
     let result = match command {
         BenchCommand::Marketdata(args) => marketdata(&args),
+        BenchCommand::Exec(args) => exec::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
