@@ -40,7 +40,9 @@
 //! [`driver::ExecDriver`] runs the engine against a Binance-protocol venue (Binance, testnet,
 //! the Kestrel simulator): placement tasks over `ws-fapi` or REST, the user-data stream with
 //! listen-key upkeep, reconnects and REST reconciliation, and start-up recovery of in-flight
-//! journal intents.
+//! journal intents. With a store ([`driver::ExecDriver::start_persisted`]) it also records
+//! every order change and fill losslessly ([`persist`]) and, after a restart, tracks the orders
+//! earlier runs left open and recovers the fills made while no process ran.
 //!
 //! ```text
 //! OrderRequest ──► Engine::submit ── repeat ──► first answer again (journal insert-or-get)
@@ -66,6 +68,7 @@ pub mod engine;
 pub mod http;
 pub mod journal;
 pub mod outcome;
+pub mod persist;
 pub mod ratelimit;
 pub mod retry;
 mod telemetry;
@@ -76,7 +79,7 @@ pub use breaker::{BreakerState, CircuitBreaker};
 pub use client_id::{ClientIdGenerator, ClientOrderId, IdempotencyMap};
 pub use clock::{Clock, ManualClock, Nanos};
 pub use engine::{Engine, EngineConfig, EngineError, ExecEvent, Submit, VenueFailure};
-pub use journal::{Intent, IntentState, Journal, JournalError, MemoryJournal};
+pub use journal::{Intent, IntentState, Journal, JournalError, MemoryJournal, StoreJournal};
 pub use outcome::{CallOutcome, FailureClass};
 pub use ratelimit::{OrderRateLimiter, VenueCounters, VenueLimits, VenueUsage};
 pub use retry::{RetryDecision, RetryPolicy};

@@ -19,12 +19,14 @@
 //! - [`orders`]: the latest known state of every order ([`OrderRecord`], upserted) and every
 //!   fill exactly once ([`FillRecord`], keyed by symbol, venue trade id and side), with the
 //!   queries and executed-quantity sums that reconciliation reads.
+//! - [`account`]: the account monitor's periodic [`AccountSnapshot`]s (balances, positions,
+//!   P&L summary), each written in one transaction and read back whole.
 //!
 //! Each feature module keeps its SQL for both backends side by side (`market` in a file per
 //! backend; `journal` and `orders` as one `db::dialect::Sql` pair per statement run through
 //! the same binding code), and each schema change is a numbered migration in both
 //! `migrations/sqlite` and `migrations/postgres` (0001 market data, 0002 orders, fills and the
-//! journal).
+//! journal, 0003 account snapshots, 0004 journal refusals before sending and send times).
 //!
 //! # Rules
 //!
@@ -39,11 +41,13 @@
 //!   compile-time macros, so the crate builds without a database.
 //! - This crate stores and reads; it does not decide. It depends on `kestrel-model` only.
 
+pub mod account;
 pub mod db;
 pub mod journal;
 pub mod market;
 pub mod orders;
 
+pub use account::{AccountSnapshot, BalanceSnapshot, PnlSnapshot, PositionSnapshot};
 pub use db::{Store, StoreError};
 pub use journal::{Begin, Intent, IntentState};
 pub use market::{

@@ -256,7 +256,7 @@ async fn move_to(store: &Store, id: &str, to: IntentState) -> Result<Intent, Sto
         IntentState::Acknowledged => store.record_ack(id, 501, &answer, 5).await,
         IntentState::Rejected => {
             store
-                .record_rejection(id, -2010, "insufficient margin", &answer, 5)
+                .record_rejection(id, Some(-2010), "insufficient margin", &answer, 5)
                 .await
         }
         IntentState::Failed => store.resolve_failed(id, "gave up", &answer, 5).await,
@@ -378,6 +378,41 @@ async fn each_resolution_stores_what_the_engine_gave_it() {
         let ack = store.intent_by_client_id("ack").await.unwrap().unwrap();
         assert_eq!((ack.venue_order_id, ack.reject_code), (Some(501), None));
         assert_eq!(ack.updated_ms, 5);
+    }
+}
+
+#[tokio::test]
+async fn a_refusal_before_sending_needs_no_venue_code_and_send_times_outlive_the_answer() {
+    for ts in stores("refusal_send_time").await {
+        let store = &ts.store;
+        intent_in(store, "refused", IntentState::Pending).await;
+        let refusal = answer("refused", "rejected");
+        let refused = store
+            .record_rejection("refused", None, "price outside the band", &refusal, 3)
+            .await
+            .unwrap();
+        assert_eq!(
+            (refused.state, refused.reject_code, refused.attempts),
+            (IntentState::Rejected, None, 0),
+            "{}",
+            ts.label
+        );
+        assert_eq!(refused.reason.as_deref(), Some("price outside the band"));
+        assert_eq!((refused.sent_ms, refused.answer), (None, Some(refusal)));
+
+        intent_in(store, "sent", IntentState::Pending).await;
+        assert_eq!(store.mark_sent("sent", 10).await.unwrap().sent_ms, Some(10));
+        assert_eq!(store.mark_sent("sent", 20).await.unwrap().sent_ms, Some(20));
+        let acked = store
+            .record_ack("sent", 9, &answer("sent", "accepted"), 30)
+            .await
+            .unwrap();
+        assert_eq!(
+            (acked.sent_ms, acked.updated_ms, acked.attempts),
+            (Some(20), 30, 2),
+            "{}: the last send's time stays after the answer",
+            ts.label
+        );
     }
 }
 

@@ -4,9 +4,10 @@
 
 mod common;
 
-use common::{PgSchema, stores, trade};
+use common::{stores, trade};
 use kestrel_model::config::{Secret, StoreBackend, StoreConfig};
 use kestrel_store::{Store, StoreError};
+use kestrel_testkit::db::PgSchema;
 
 #[tokio::test]
 async fn reopening_keeps_the_data_and_applies_each_migration_once() {

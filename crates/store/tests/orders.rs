@@ -368,3 +368,23 @@ async fn a_fill_the_columns_cannot_hold_is_refused_before_anything_is_written() 
         assert_eq!(ts.store.count_fills(None).await.unwrap(), 0);
     }
 }
+
+#[tokio::test]
+async fn the_last_trade_id_of_each_symbol_is_where_fill_recovery_resumes() {
+    for ts in stores("last_trade_ids").await {
+        assert!(ts.store.last_trade_ids().await.unwrap().is_empty());
+        let fills = [
+            fill("BTCUSDT", 7, "k-1", 11, "0.1", 1_000),
+            fill("BTCUSDT", 42, "k-1", 11, "0.1", 900),
+            fill("ETHUSDT", 3, "k-2", 12, "0.1", 2_000),
+        ];
+        ts.store.insert_fills(&fills).await.unwrap();
+        let expected = BTreeMap::from([("BTCUSDT".to_owned(), 42), ("ETHUSDT".to_owned(), 3)]);
+        assert_eq!(
+            ts.store.last_trade_ids().await.unwrap(),
+            expected,
+            "{}: the largest id, whatever its time",
+            ts.label
+        );
+    }
+}

@@ -10,11 +10,17 @@
 //! each takes the fuzzer's bytes, drives one parser and asserts its invariants. The same
 //! functions replay the committed seed corpus in this crate's tests, so a stable toolchain
 //! checks every seed and every past finding.
+//!
+//! [`db`] (feature `db`) gives a test a database of its own on every available backend — a
+//! SQLite file in a temporary directory and a PostgreSQL schema — for the crates that test
+//! against the store.
 
 // `GlobalAlloc` is an unsafe trait: this crate is the one place Kestrel needs `unsafe` for
 // allocation counting. It only forwards to the system allocator.
 #![allow(unsafe_code)]
 
+#[cfg(feature = "db")]
+pub mod db;
 pub mod fuzzing;
 
 use std::alloc::{GlobalAlloc, Layout, System};

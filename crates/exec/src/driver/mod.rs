@@ -15,12 +15,23 @@
 //!   client order id: found → adopted with its fills, absent once the venue's acceptance window
 //!   has passed → failed.
 //!
+//! - **Persistence** ([`ExecDriver::start_persisted`]): every event is also handed, in the same
+//!   place it is broadcast, to the [`Persister`] on a channel that neither blocks nor drops, so
+//!   the store's `orders` and `fills` tables miss nothing the engine did ([`crate::persist`]).
+//! - **Restart continuity** (with a store, before anything else starts): the orders the store
+//!   holds open are tracked again with their journal intents and stored fills
+//!   ([`Engine::restore`]), and fill recovery resumes after the last trade the store holds per
+//!   symbol ([`Engine::resume_fills_after`]), so the first reconciliation reads exactly the
+//!   fills made while no process ran; an open order of ours the store missed is adopted when
+//!   the venue reports it ([`Engine::on_rest_order`]) and its fills are loaded.
+//!
 //! Engine calls are short and made under one mutex, never held across an `.await`. The events
 //! each call produces are published on a broadcast channel ([`ExecDriver::subscribe`]); putting
 //! them on the bus (`orders.{symbol}`, `fills.{symbol}`) is the caller's job.
 
 mod placement;
 mod recovery;
+mod restore;
 mod stream;
 mod venue;
 
@@ -32,7 +43,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use kestrel_model::OrderRequest;
-use kestrel_model::config::{ExecutionConfig, Transport};
+use kestrel_model::config::{ExecutionConfig, StoreConfig, Transport};
+use kestrel_store::StoreError;
 use kestrel_venue::binance::RequestError;
 use kestrel_venue::binance::signing::Credentials;
 use tokio::sync::{broadcast, oneshot, watch};
@@ -45,8 +57,9 @@ use crate::engine::{
     CancelCommand, CancelOutcome, CancelRefusal, Engine, EngineError, ExecEvent, Submit,
     VenueFailure,
 };
-use crate::journal::Journal;
+use crate::journal::{Journal, StoreThreadError};
 use crate::outcome::FailureClass;
+use crate::persist::{PersistConfig, PersistCounts, PersistSender, Persister};
 use crate::retry::RetryDecision;
 use crate::validate::OrderContext;
 use venue::VenueClient;
@@ -84,6 +97,10 @@ pub struct DriverConfig {
     pub reconnect_max: Duration,
     /// How often the listen key is extended (Binance: every 30 minutes, §8.1).
     pub keepalive_interval: Duration,
+    /// Symbols every reconciliation covers besides those the engine has orders or fills on:
+    /// where orders of earlier runs may still be open (they are adopted when found). Empty by
+    /// default.
+    pub reconcile_symbols: Vec<String>,
 }
 
 impl DriverConfig {
@@ -112,6 +129,7 @@ impl DriverConfig {
             reconnect_min: Duration::from_millis(100),
             reconnect_max: Duration::from_secs(30),
             keepalive_interval: kestrel_venue::binance::user_data::KEEPALIVE_INTERVAL,
+            reconcile_symbols: Vec::new(),
         }
     }
 }
@@ -125,6 +143,12 @@ pub enum DriverError {
     /// The engine failed during recovery.
     #[error("exec driver: {0}")]
     Engine(#[from] EngineError),
+    /// The orders and fills of earlier runs could not be read from the store.
+    #[error("exec driver: cannot read the orders of earlier runs from the store: {0}")]
+    Store(#[source] StoreError),
+    /// The persister could not start.
+    #[error("exec driver: the persister {0}")]
+    Persist(#[from] StoreThreadError),
 }
 
 /// The live clock: nanoseconds since the Unix epoch, never going backwards (a wall-clock
@@ -183,6 +207,8 @@ impl Submission {
 struct Core<J> {
     engine: Engine<J>,
     waiters: HashMap<String, Vec<oneshot::Sender<OrderAnswer>>>,
+    /// The lossless path to the store, when persisting.
+    persist: Option<PersistSender>,
 }
 
 /// What the driver's tasks share.
@@ -198,6 +224,30 @@ struct Shared<J> {
 }
 
 impl<J: Journal + 'static> Shared<J> {
+    fn new(
+        config: DriverConfig,
+        venue: VenueClient,
+        engine: Engine<J>,
+        persist: Option<PersistSender>,
+    ) -> Self {
+        let clock = SystemClock::new();
+        let started_at_ms = clock.now().as_nanos() / 1_000_000;
+        Self {
+            core: Mutex::new(Core {
+                engine,
+                waiters: HashMap::new(),
+                persist,
+            }),
+            venue,
+            config,
+            clock,
+            events: broadcast::channel(4_096).0,
+            stream_state: watch::channel(StreamState::Stopped).0,
+            tasks: Mutex::new(JoinSet::new()),
+            started_at_ms,
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, Core<J>> {
         self.core.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -211,9 +261,13 @@ impl<J: Journal + 'static> Shared<J> {
         result
     }
 
-    /// Publishes the engine's events and hands settled answers to their waiters.
+    /// Publishes the engine's events (to the store first, when persisting) and hands settled
+    /// answers to their waiters.
     fn drain(&self, core: &mut Core<J>) {
         for event in core.engine.take_events() {
+            if let Some(persist) = &core.persist {
+                persist.send(self.now_ms(), event.clone());
+            }
             // No subscriber is not an error: the engine keeps the state the events describe.
             let _ = self.events.send(event);
         }
@@ -235,6 +289,11 @@ impl<J: Journal + 'static> Shared<J> {
 
     fn now(&self) -> Nanos {
         self.clock.now()
+    }
+
+    /// Now in ms since the Unix epoch.
+    fn now_ms(&self) -> u64 {
+        self.now().as_nanos() / 1_000_000
     }
 
     /// Classifies a venue error, shortening a `Retry-After` past [`DriverConfig::retry_after_cap`].
@@ -284,9 +343,11 @@ impl<J: Journal + 'static> Shared<J> {
     }
 }
 
-/// The execution driver (module docs). Dropping it stops every task it started.
+/// The execution driver (module docs). Dropping it stops every task it started, except the
+/// persister, which writes what it holds and then ends.
 pub struct ExecDriver<J: Journal + 'static> {
     shared: Arc<Shared<J>>,
+    persister: Option<Persister>,
 }
 
 impl<J: Journal + 'static> std::fmt::Debug for ExecDriver<J> {
@@ -309,30 +370,58 @@ impl<J: Journal + 'static> ExecDriver<J> {
     /// [`DriverError::Venue`] when the clients cannot be built; [`DriverError::Engine`] when
     /// the journal fails during recovery.
     pub async fn start(config: DriverConfig, engine: Engine<J>) -> Result<Self, DriverError> {
+        Self::launch(config, engine, None).await
+    }
+
+    /// As [`ExecDriver::start`], with the store `store` describes holding the orders and
+    /// fills: the orders earlier runs left open are tracked again and fill recovery resumes
+    /// after the last fill stored, before anything else starts; then every order change and
+    /// fill is written to it by a [`Persister`] on a thread of its own (module docs). The
+    /// engine's journal is typically a [`crate::journal::StoreJournal`] on the same database.
+    ///
+    /// # Errors
+    /// As [`ExecDriver::start`]; [`DriverError::Store`] when the orders of earlier runs cannot
+    /// be read, [`DriverError::Persist`] when the persister cannot start.
+    pub async fn start_persisted(
+        config: DriverConfig,
+        engine: Engine<J>,
+        store: &StoreConfig,
+        persist: PersistConfig,
+    ) -> Result<Self, DriverError> {
+        Self::launch(config, engine, Some((store, persist))).await
+    }
+
+    async fn launch(
+        config: DriverConfig,
+        engine: Engine<J>,
+        store: Option<(&StoreConfig, PersistConfig)>,
+    ) -> Result<Self, DriverError> {
         let venue = VenueClient::new(&config)?;
         if let Err(error) = venue.rest().sync_clock().await {
             tracing::warn!(target: "kestrel::exec", %error, "cannot read the venue's clock; using ours");
         }
-        let clock = SystemClock::new();
-        let started_at_ms = clock.now().as_nanos() / 1_000_000;
-        let shared = Arc::new(Shared {
-            core: Mutex::new(Core {
-                engine,
-                waiters: HashMap::new(),
-            }),
-            venue,
-            config,
-            clock,
-            events: broadcast::channel(4_096).0,
-            stream_state: watch::channel(StreamState::Stopped).0,
-            tasks: Mutex::new(JoinSet::new()),
-            started_at_ms,
-        });
+        let (earlier, persist, persister) = match store {
+            Some((store, config)) => {
+                let earlier = restore::load(store).await?;
+                let (sender, persister) = Persister::start(store, config)?;
+                (Some(earlier), Some(sender), Some(persister))
+            }
+            None => (None, None, None),
+        };
+        let shared = Arc::new(Shared::new(config, venue, engine, persist));
+        if let Some(earlier) = earlier {
+            restore::apply(&shared, earlier);
+        }
+        // Recovered intents are tracked before the stream starts, so a reconciliation never
+        // takes one of them for an order to adopt.
+        let recovering = recovery::load(&shared)?;
         if shared.config.user_stream {
             shared.spawn(stream::run(Arc::clone(&shared)));
         }
-        recovery::run(&shared).await?;
-        Ok(Self { shared })
+        // Built before recovery completes so that a failure stops the stream task (Drop).
+        let driver = Self { shared, persister };
+        recovery::resolve(&driver.shared, recovering).await?;
+        Ok(driver)
     }
 
     /// Submits `request` (keyed by its `request_id`) with the market and account view it is
@@ -491,19 +580,31 @@ impl<J: Journal + 'static> ExecDriver<J> {
         self.shared.now()
     }
 
-    /// Stops every task and closes the connections. Orders still in flight stay in the
-    /// journal as unresolved, for the next start to settle.
-    pub async fn shutdown(self) {
-        let tasks = std::mem::take(
+    /// The persister's counters, when persisting.
+    #[must_use]
+    pub fn persist_counts(&self) -> Option<PersistCounts> {
+        self.persister.as_ref().map(Persister::counts)
+    }
+
+    /// Stops every task and closes the connections, then lets the persister write what it
+    /// holds ([`Persister::finish`]). Orders still in flight stay in the journal as
+    /// unresolved, for the next start to settle.
+    pub async fn shutdown(mut self) {
+        let mut tasks = std::mem::take(
             &mut *self
                 .shared
                 .tasks
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner),
         );
-        drop(tasks);
+        // Waits for the tasks to end, so none publishes after the persister's channel closes.
+        tasks.shutdown().await;
         self.shared.venue.close().await;
         self.shared.stream_state.send_replace(StreamState::Stopped);
+        drop(self.shared.lock().persist.take());
+        if let Some(persister) = self.persister.take() {
+            persister.finish().await;
+        }
     }
 }
 

@@ -17,17 +17,20 @@ use crate::answer::OrderAnswer;
 use crate::engine::EngineError;
 use crate::journal::Journal;
 
-/// Resolves every unresolved intent, returning when all are settled.
-pub(super) async fn run<J: Journal + 'static>(shared: &Arc<Shared<J>>) -> Result<(), DriverError> {
+/// An intent loaded for recovery: request id, client order id, symbol.
+pub(super) type Recovering = Vec<(String, String, String)>;
+
+/// Loads every unresolved intent into the engine, to be resolved by [`resolve`].
+pub(super) fn load<J: Journal + 'static>(shared: &Shared<J>) -> Result<Recovering, DriverError> {
     let intents = shared
         .engine(|e| e.journal().unresolved())
         .map_err(EngineError::from)?;
     if intents.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     tracing::info!(target: "kestrel::exec", count = intents.len(), "resolving in-flight intents from the journal");
     let now = shared.now();
-    let loaded: Vec<(String, String, String)> = shared.engine(|e| {
+    Ok(shared.engine(|e| {
         intents
             .into_iter()
             .filter_map(|intent| {
@@ -39,12 +42,20 @@ pub(super) async fn run<J: Journal + 'static>(shared: &Arc<Shared<J>>) -> Result
                 e.recover(intent, now).then_some(ids)
             })
             .collect()
-    });
+    }))
+}
+
+/// Resolves the loaded intents, returning when all are settled.
+pub(super) async fn resolve<J: Journal + 'static>(
+    shared: &Arc<Shared<J>>,
+    loaded: Recovering,
+) -> Result<(), DriverError> {
     let mut resolving = JoinSet::new();
     for (request_id, client_order_id, symbol) in loaded {
         let shared = Arc::clone(shared);
-        resolving
-            .spawn(async move { resolve(&shared, &request_id, &client_order_id, &symbol).await });
+        resolving.spawn(async move {
+            resolve_one(&shared, &request_id, &client_order_id, &symbol).await
+        });
     }
     while let Some(result) = resolving.join_next().await {
         result.map_err(|e| {
@@ -57,7 +68,7 @@ pub(super) async fn run<J: Journal + 'static>(shared: &Arc<Shared<J>>) -> Result
 }
 
 /// Settles one recovered intent.
-async fn resolve<J: Journal + 'static>(
+async fn resolve_one<J: Journal + 'static>(
     shared: &Shared<J>,
     request_id: &str,
     client_order_id: &str,

@@ -9,10 +9,14 @@
 //! `reconnect_min` and doubles up to `reconnect_max`, reset by a successful connect.
 //!
 //! Reconciliation, after the stream is connected (so nothing falls between the REST reads and
-//! the stream): for each symbol the session trades, every own trade since the last fill seen
-//! (`fromId`, paged; a trade of an order whose venue id is unknown first loads that order),
-//! then the open orders (statuses, venue ids, placements whose answer was lost) and a query of
-//! each order we hold open that the venue no longer lists (it closed while we were away). The engine applies each fill once, whichever route brought it first.
+//! the stream): for each symbol the session trades or has fills on, every own trade since the
+//! last fill seen (`fromId`, paged; after a restart the last fill the store holds; with none,
+//! from when the oldest restored order was placed or shortly before the start; a trade of an
+//! order whose venue id is unknown first loads that order), then the open orders (statuses,
+//! venue ids, placements whose answer was lost) and a query of each order we hold open that the
+//! venue no longer lists (it closed while we were away). An order of an earlier run that the
+//! engine adopts on the way has all its fills loaded. The engine applies each fill once,
+//! whichever route brought it first.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -24,12 +28,14 @@ use kestrel_venue::binance::user_data::{
 };
 
 use super::Shared;
-use crate::engine::TradeOutcome;
+use super::recovery::load_fills;
+use crate::engine::{RestOrder, TradeOutcome};
 use crate::journal::Journal;
 
 /// The most trades one `userTrades` page holds (§3.3).
 const TRADES_PAGE: u16 = 1_000;
-/// How far before the driver's start a first fill recovery looks (no fill seen yet).
+/// How far before the driver's start a first fill recovery looks (no fill seen yet, no order
+/// restored).
 const FIRST_LOOKBACK_MS: u64 = 60_000;
 
 /// Where the user stream is.
@@ -191,9 +197,13 @@ fn on_update<J: Journal + 'static>(shared: &Shared<J>, update: &OrderTradeUpdate
     }
 }
 
-/// Reconciles every symbol the session trades (module docs).
+/// Reconciles every symbol the session trades or has fills on, and those configured
+/// ([`super::DriverConfig::reconcile_symbols`]) (module docs).
 pub(super) async fn reconcile<J: Journal + 'static>(shared: &Shared<J>) {
-    let symbols = shared.engine(|e| e.symbols());
+    let mut symbols = shared.engine(|e| e.symbols());
+    symbols.extend(shared.config.reconcile_symbols.iter().cloned());
+    symbols.sort();
+    symbols.dedup();
     for symbol in symbols {
         // Fills first, so an order the venue has filled reaches FILLED through its fills.
         recover_fills(shared, &symbol).await;
@@ -212,29 +222,46 @@ async fn reconcile_orders<J: Journal + 'static>(shared: &Shared<J>, symbol: &str
         }
     };
     let now = shared.now();
-    let held_open = shared.engine(|e| {
+    let (held_open, adopted) = shared.engine(|e| {
+        let mut adopted = Vec::new();
         for order in &open {
-            if let Err(error) = e.on_rest_order(order, now) {
-                tracing::error!(target: "kestrel::exec", %error, "open order not applied");
+            match e.on_rest_order(order, now) {
+                Ok(RestOrder::Adopted) if order.executed_qty.is_positive() => {
+                    adopted.push(order.order_id);
+                }
+                Ok(_) => {}
+                Err(error) => {
+                    tracing::error!(target: "kestrel::exec", %error, "open order not applied");
+                }
             }
         }
-        e.open_at_venue(symbol)
+        (e.open_at_venue(symbol), adopted)
     });
+    for venue_order_id in adopted {
+        load_fills(shared, symbol, venue_order_id).await;
+    }
     let listed: HashSet<u64> = open.iter().map(|o| o.order_id).collect();
     for (_, venue_order_id) in held_open.into_iter().filter(|(_, v)| !listed.contains(v)) {
         load_order(shared, symbol, venue_order_id).await;
     }
 }
 
-/// Reads one order by venue id and applies it.
+/// Reads one order by venue id and applies it (loading all its fills when the engine adopts
+/// it as an earlier run's).
 async fn load_order<J: Journal + 'static>(shared: &Shared<J>, symbol: &str, venue_order_id: u64) {
     let rest = shared.venue.rest();
     let key = OrderKey::OrderId(venue_order_id);
     match shared.idempotent(|| rest.query_order(symbol, &key)).await {
         Ok(order) => {
             let now = shared.now();
-            if let Err(error) = shared.engine(|e| e.on_rest_order(&order, now)) {
-                tracing::error!(target: "kestrel::exec", %error, "queried order not applied");
+            match shared.engine(|e| e.on_rest_order(&order, now)) {
+                Ok(RestOrder::Adopted) if order.executed_qty.is_positive() => {
+                    load_fills(shared, symbol, venue_order_id).await;
+                }
+                Ok(_) => {}
+                Err(error) => {
+                    tracing::error!(target: "kestrel::exec", %error, "queried order not applied");
+                }
             }
         }
         Err(error) => {
@@ -246,15 +273,18 @@ async fn load_order<J: Journal + 'static>(shared: &Shared<J>, symbol: &str, venu
 /// Own trades since the last fill seen on `symbol`, page by page.
 async fn recover_fills<J: Journal + 'static>(shared: &Shared<J>, symbol: &str) {
     let rest = shared.venue.rest();
-    let mut from_id = shared.engine(|e| e.last_trade_id(symbol));
+    let (mut from_id, restored_since) =
+        shared.engine(|e| (e.last_trade_id(symbol), e.restored_since_ms(symbol)));
+    let first_start = shared
+        .started_at_ms
+        .saturating_sub(FIRST_LOOKBACK_MS)
+        .min(restored_since.unwrap_or(u64::MAX));
     let mut looked_up: HashSet<u64> = HashSet::new();
     loop {
         let query = TradeQuery {
             symbol: symbol.to_owned(),
             from_id,
-            start_time_ms: from_id
-                .is_none()
-                .then(|| shared.started_at_ms.saturating_sub(FIRST_LOOKBACK_MS)),
+            start_time_ms: from_id.is_none().then_some(first_start),
             limit: Some(TRADES_PAGE),
             ..TradeQuery::default()
         };

@@ -16,7 +16,7 @@ use kestrel_venue::binance::orders::{UserTrade, VenueOrder};
 use kestrel_venue::binance::user_data::OrderTradeUpdate;
 
 use super::placement::mark_accepted;
-use super::{Engine, EngineError, ExecEvent, apply_event, tracked_in};
+use super::{Engine, EngineError, ExecEvent, RestOrder, apply_event, tracked_in};
 use crate::clock::Nanos;
 use crate::journal::Journal;
 use crate::telemetry;
@@ -169,13 +169,19 @@ impl<J: Journal> Engine<J> {
 
     /// An order read over REST (open orders after a reconnect, a query by id, a recovery
     /// lookup): records its venue id, settles an unanswered placement as adopted, and follows
-    /// its status. Returns whether the order is one of this session's.
+    /// its status. An order the engine does not track but whose client order id it generates
+    /// is an earlier run's: it is adopted and tracked from now on ([`RestOrder::Adopted`],
+    /// module docs of `restore`); any other is [`RestOrder::Foreign`].
     ///
     /// # Errors
     /// [`EngineError::Journal`] when settling the placement fails.
-    pub fn on_rest_order(&mut self, venue: &VenueOrder, now: Nanos) -> Result<bool, EngineError> {
+    pub fn on_rest_order(
+        &mut self,
+        venue: &VenueOrder,
+        now: Nanos,
+    ) -> Result<RestOrder, EngineError> {
         let Some(tracked) = self.orders.get(&venue.client_order_id) else {
-            return Ok(false);
+            return self.adopt_from_venue(venue, now);
         };
         if tracked.answer.is_none() {
             let status = Some(venue.status.to_model());
@@ -189,7 +195,7 @@ impl<J: Journal> Engine<J> {
             mark_accepted(tracked, venue.order_id, &mut self.events);
             self.sync_status(&venue.client_order_id, venue.status.to_model())?;
         }
-        Ok(true)
+        Ok(RestOrder::Known)
     }
 
     /// Open orders of this session on `symbol` that the venue has acknowledged: what a

@@ -26,6 +26,10 @@
 //!                                    │ absent, no attempt left ──► Done(Failed{not_placed})
 //! ```
 //!
+//! After a restart, the orders earlier runs left open come back through [`Engine::restore`]
+//! (from the store) or are adopted when the venue reports them ([`Engine::on_rest_order`]), and
+//! fill recovery resumes after the last stored trade ([`Engine::resume_fills_after`]).
+//!
 //! The user stream can settle a placement whose answer is still awaited: an
 //! `ORDER_TRADE_UPDATE` or a fill for the client order id proves the order is at the venue.
 //! A placement that ends `rejected` or `failed` leaves its [`Order`] `REJECTED`, with the
@@ -55,12 +59,14 @@
 mod cancel;
 mod lifecycle;
 mod placement;
+mod restore;
 #[cfg(test)]
 mod tests;
 
 pub use cancel::{CancelCommand, CancelOutcome, CancelRefusal};
 pub use lifecycle::{FillOutcome, FillStats, TradeOutcome};
 pub use placement::{SendGate, Step};
+pub use restore::{RestOrder, RestoredOrder};
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
@@ -293,6 +299,17 @@ struct Ids {
     block_end: u64,
 }
 
+impl Ids {
+    /// Whether `client_order_id` is one this engine generates (`{prefix}-{sequence}`), in this
+    /// run or an earlier one.
+    fn owns(&self, client_order_id: &str) -> bool {
+        client_order_id
+            .strip_prefix(self.prefix.as_str())
+            .and_then(|rest| rest.strip_prefix('-'))
+            .is_some_and(|seq| !seq.is_empty() && seq.bytes().all(|b| b.is_ascii_digit()))
+    }
+}
+
 /// The order manager (module docs).
 #[derive(Debug)]
 pub struct Engine<J> {
@@ -306,6 +323,8 @@ pub struct Engine<J> {
     venue_ids: HashMap<(String, u64), String>,
     seen_trades: HashSet<(String, u64)>,
     last_trade: BTreeMap<String, u64>,
+    /// Per symbol, when the oldest order restored from the store was placed (ms).
+    restored_since: BTreeMap<String, u64>,
     parked: BTreeMap<String, Vec<Fill>>,
     stats: FillStats,
     halt: Option<String>,
@@ -345,6 +364,7 @@ impl<J: Journal> Engine<J> {
             venue_ids: HashMap::new(),
             seen_trades: HashSet::new(),
             last_trade: BTreeMap::new(),
+            restored_since: BTreeMap::new(),
             parked: BTreeMap::new(),
             stats: FillStats::default(),
             halt: None,
@@ -393,13 +413,16 @@ impl<J: Journal> Engine<J> {
         self.requests.get(request_id).map(String::as_str)
     }
 
-    /// The symbols any order of the session trades.
+    /// The symbols any order of the session trades, and those it has fills on (this session's,
+    /// or an earlier run's it resumes after, [`Engine::resume_fills_after`]): what a
+    /// reconciliation covers.
     #[must_use]
     pub fn symbols(&self) -> Vec<String> {
         let mut symbols: Vec<String> = self
             .orders
             .values()
             .map(|t| t.symbol().to_owned())
+            .chain(self.last_trade.keys().cloned())
             .collect();
         symbols.sort();
         symbols.dedup();

@@ -752,6 +752,157 @@ fn a_venue_cancel_on_the_stream_closes_the_order() {
     assert_eq!(engine.order(&id).unwrap().status, OrderStatus::Canceled);
 }
 
+/// An engine on a fresh journal whose order `r1` (venue id 9) was acknowledged in an earlier
+/// run and filled 0.004 by trade 1; returns the restored order as the store would give it.
+fn earlier_run_order() -> (String, RestoredOrder) {
+    let journal = MemoryJournal::new();
+    let mut first = engine_on(journal.clone(), 3);
+    let id = place(&mut first, "r1", T0).client_order_id;
+    go(&mut first, &id, T0);
+    first
+        .on_place_result(
+            &id,
+            Ok(venue_order(&id, 9, "NEW", "0")),
+            VenueUsage::default(),
+            T0,
+        )
+        .unwrap();
+    let restored = RestoredOrder {
+        intent: journal.intent("r1").unwrap(),
+        venue_order_id: Some(9),
+        fills: vec![user_trade(9, 1, "0.004").to_fill(&id)],
+    };
+    (id, restored)
+}
+
+#[test]
+fn an_order_restored_from_the_store_takes_its_later_fills_once_and_can_be_cancelled() {
+    let (id, restored) = earlier_run_order();
+    let mut engine = engine_on(MemoryJournal::new(), 3);
+    assert!(engine.restore(restored.clone(), T0));
+    assert!(!engine.restore(restored, T0), "already tracked");
+    assert!(
+        engine.take_events().is_empty(),
+        "the store holds it already"
+    );
+    let order = engine.order(&id).unwrap();
+    assert_eq!(order.venue_order_id, Some(9));
+    assert_eq!(order.status, OrderStatus::PartiallyFilled);
+    assert_eq!(engine.stats().taker_fills, 0, "an earlier run's fill");
+    assert_eq!(engine.last_trade_id(SYMBOL), Some(1));
+    assert_eq!(engine.restored_since_ms(SYMBOL), Some(1_700_000_000_000));
+    assert_eq!(
+        engine
+            .on_user_trade(&user_trade(9, 1, "0.004"), T0)
+            .unwrap(),
+        TradeOutcome::Fill(FillOutcome::Duplicate)
+    );
+    assert_eq!(
+        engine
+            .on_user_trade(&user_trade(9, 2, "0.003"), T0)
+            .unwrap(),
+        TradeOutcome::Fill(FillOutcome::Applied)
+    );
+    assert_eq!(
+        engine.order(&id).unwrap().filled_qty,
+        Qty::parse("0.007").unwrap()
+    );
+    assert!(matches!(engine.cancel(&id), Ok(CancelCommand::One { .. })));
+    let repeat = engine
+        .submit(request("r1", "62740.00"), &ctx(&btc()), T0)
+        .unwrap();
+    assert!(
+        matches!(
+            repeat,
+            Submit::Repeat(OrderAnswer::Accepted {
+                venue_order_id: 9,
+                ..
+            })
+        ),
+        "{repeat:?}"
+    );
+}
+
+#[test]
+fn only_placed_intents_are_restored() {
+    let (_, restored) = earlier_run_order();
+    let mut engine = engine_on(MemoryJournal::new(), 3);
+    for state in [
+        IntentState::Sent,
+        IntentState::Failed,
+        IntentState::Rejected,
+    ] {
+        let mut intent = restored.intent.clone();
+        intent.state = state;
+        let offered = RestoredOrder {
+            intent,
+            ..restored.clone()
+        };
+        assert!(!engine.restore(offered, T0), "{state}");
+    }
+    assert_eq!(engine.orders().count(), 0);
+}
+
+#[test]
+fn an_untracked_venue_order_with_our_prefix_is_adopted_and_published_any_other_ignored() {
+    let mut engine = engine();
+    let ours = venue_order("t.1-500", 77, "PARTIALLY_FILLED", "0.002");
+    assert_eq!(engine.on_rest_order(&ours, T0).unwrap(), RestOrder::Adopted);
+    let order = engine.order("t.1-500").unwrap().clone();
+    assert_eq!(
+        (order.venue_order_id, order.status),
+        (Some(77), OrderStatus::Submitted),
+        "its fills come from the venue's trades"
+    );
+    assert_eq!(order.request.price, Some(Price::parse("62740.00").unwrap()));
+    let events = engine.take_events();
+    assert!(
+        matches!(&events[..], [ExecEvent::Order(o)] if o.client_order_id == "t.1-500"),
+        "published once so the store records it: {events:?}"
+    );
+    assert_eq!(
+        engine
+            .on_user_trade(&user_trade(77, 5, "0.002"), T0)
+            .unwrap(),
+        TradeOutcome::Fill(FillOutcome::Applied)
+    );
+    assert!(matches!(
+        engine.cancel("t.1-500"),
+        Ok(CancelCommand::One { .. })
+    ));
+    assert_eq!(engine.on_rest_order(&ours, T0).unwrap(), RestOrder::Known);
+    for foreign in ["other.1-5", "t.1-", "t.1-5x", "t.10-5", "t.1"] {
+        let venue = venue_order(foreign, 78, "NEW", "0");
+        assert_eq!(
+            engine.on_rest_order(&venue, T0).unwrap(),
+            RestOrder::Foreign,
+            "{foreign}"
+        );
+        assert!(engine.order(foreign).is_none());
+    }
+}
+
+#[test]
+fn fill_recovery_resumes_after_the_last_trade_an_earlier_run_stored() {
+    let mut engine = engine();
+    assert!(engine.symbols().is_empty());
+    engine.resume_fills_after("ETHUSDT", 40);
+    engine.resume_fills_after("ETHUSDT", 12);
+    assert_eq!(engine.last_trade_id("ETHUSDT"), Some(40));
+    assert_eq!(
+        engine.symbols(),
+        ["ETHUSDT"],
+        "reconciled though no order is open"
+    );
+    let mut stored = user_trade(404, 40, "0.001");
+    stored.symbol = "ETHUSDT".to_owned();
+    assert_eq!(
+        engine.on_user_trade(&stored, T0).unwrap(),
+        TradeOutcome::Fill(FillOutcome::Duplicate),
+        "the stored trade is not asked about again"
+    );
+}
+
 /// A metrics recorder that keeps what it is given, keyed `name{label=value,...}`.
 mod capture {
     use std::collections::BTreeMap;

@@ -25,20 +25,34 @@
 //!
 //! The last four are final; any move out of them, or a move the diagram lacks, is
 //! [`JournalError::IllegalTransition`] and changes nothing. [`check_move`] is the one rule
-//! table both implementations apply.
+//! table both implementations apply ([`StoreJournal`] has the store apply the same table inside
+//! the statement that makes the move, so racing moves cannot both pass).
+//!
+//! # Implementations
+//!
+//! - [`MemoryJournal`] (`memory`): for tests, backtests and observation mode; clones share it.
+//! - [`StoreJournal`] (`store`): the durable journal in `kestrel-store` (SQLite or PostgreSQL).
+//!   Every call returns once its write is committed: write-ahead, as placement needs.
 //!
 //! # Why the port is synchronous
 //!
 //! The engine core is a synchronous state machine and a write-ahead journal must finish its
-//! write before the send anyway, so the port is plain function calls. [`MemoryJournal`] serves
-//! tests and observation mode; the store-backed implementation runs its SQL on a blocking
-//! bridge (the engine thread may block; a tokio worker must not, so the driver keeps engine
-//! calls short and the store journal is expected to use SQLite's synchronous mode or a
-//! dedicated connection thread).
+//! write before the send anyway, so the port is plain function calls. The driver makes them from
+//! tokio worker threads under a std mutex, where blocking on the caller's runtime would panic and
+//! waiting on I/O that runtime must drive could deadlock (every worker may be blocked on the
+//! same mutex). So [`StoreJournal`] owns a thread with a runtime and a store of its own and only
+//! blocks the caller on a reply channel, never on the caller's runtime.
 
-use std::collections::{BTreeMap, HashMap};
+mod memory;
+mod store;
+pub(crate) mod thread;
+
+pub use memory::MemoryJournal;
+pub use store::StoreJournal;
+pub(crate) use store::intent_from_store;
+pub use thread::StoreThreadError;
+
 use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use kestrel_model::OrderRequest;
 use serde::{Deserialize, Serialize};
@@ -300,302 +314,9 @@ pub trait Journal: Send {
     fn next_sequence_block(&self, prefix: &str, size: u64) -> Result<u64, JournalError>;
 }
 
-#[derive(Debug, Default)]
-struct Memory {
-    intents: HashMap<String, Intent>,
-    client_ids: HashMap<String, String>,
-    /// Request ids in the order they were begun.
-    order: Vec<String>,
-    sequences: BTreeMap<String, u64>,
-}
-
-/// The in-memory journal: for tests and observation mode. Clones share the same contents, so
-/// a test can hand one clone to an engine and keep another to inspect it, or to start a
-/// second engine on it as if after a restart.
-#[derive(Debug, Clone, Default)]
-pub struct MemoryJournal {
-    inner: Arc<Mutex<Memory>>,
-}
-
-impl MemoryJournal {
-    /// An empty journal.
-    #[must_use]
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// The intent of `request_id`, if any.
-    #[must_use]
-    pub fn intent(&self, request_id: &str) -> Option<Intent> {
-        self.lock().intents.get(request_id).cloned()
-    }
-
-    /// Every intent, in the order they were begun.
-    #[must_use]
-    pub fn intents(&self) -> Vec<Intent> {
-        let memory = self.lock();
-        memory
-            .order
-            .iter()
-            .filter_map(|id| memory.intents.get(id).cloned())
-            .collect()
-    }
-
-    fn lock(&self) -> MutexGuard<'_, Memory> {
-        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Applies a checked move to one intent.
-    fn update(
-        &self,
-        request_id: &str,
-        to: IntentState,
-        change: impl FnOnce(&mut Intent),
-    ) -> Result<Intent, JournalError> {
-        let mut memory = self.lock();
-        let intent = memory
-            .intents
-            .get_mut(request_id)
-            .ok_or_else(|| JournalError::Unknown {
-                request_id: request_id.to_owned(),
-            })?;
-        check_move(request_id, intent.state, to)?;
-        intent.state = to;
-        change(intent);
-        Ok(intent.clone())
-    }
-
-    /// Resolves with `answer`, keeping the first answer if one was somehow recorded.
-    fn resolve(
-        &self,
-        request_id: &str,
-        to: IntentState,
-        venue_order_id: Option<u64>,
-        answer: &OrderAnswer,
-    ) -> Result<(), JournalError> {
-        self.update(request_id, to, |intent| {
-            if venue_order_id.is_some() {
-                intent.venue_order_id = venue_order_id;
-            }
-            intent.answer.get_or_insert_with(|| answer.clone());
-        })
-        .map(drop)
-    }
-}
-
-impl Journal for MemoryJournal {
-    fn begin(&self, new: NewIntent) -> Result<Begun, JournalError> {
-        let mut memory = self.lock();
-        if let Some(existing) = memory.intents.get(&new.request_id) {
-            return Ok(Begun::Existing(existing.clone()));
-        }
-        if let Some(owner) = memory.client_ids.get(&new.client_order_id) {
-            return Err(JournalError::ClientIdTaken {
-                client_order_id: new.client_order_id,
-                owner: owner.clone(),
-            });
-        }
-        let intent = Intent::new(new);
-        memory
-            .client_ids
-            .insert(intent.client_order_id.clone(), intent.request_id.clone());
-        memory.order.push(intent.request_id.clone());
-        memory
-            .intents
-            .insert(intent.request_id.clone(), intent.clone());
-        Ok(Begun::New(intent))
-    }
-
-    fn mark_sent(&self, request_id: &str, sent_at_ms: u64) -> Result<Intent, JournalError> {
-        self.update(request_id, IntentState::Sent, |intent| {
-            intent.sent_at_ms = Some(sent_at_ms);
-            intent.sends = intent.sends.saturating_add(1);
-        })
-    }
-
-    fn record_ack(
-        &self,
-        request_id: &str,
-        venue_order_id: u64,
-        answer: &OrderAnswer,
-    ) -> Result<(), JournalError> {
-        self.resolve(
-            request_id,
-            IntentState::Acknowledged,
-            Some(venue_order_id),
-            answer,
-        )
-    }
-
-    fn record_rejection(&self, request_id: &str, answer: &OrderAnswer) -> Result<(), JournalError> {
-        self.resolve(request_id, IntentState::Rejected, None, answer)
-    }
-
-    fn resolve_failed(&self, request_id: &str, answer: &OrderAnswer) -> Result<(), JournalError> {
-        self.resolve(request_id, IntentState::Failed, None, answer)
-    }
-
-    fn resolve_adopted(
-        &self,
-        request_id: &str,
-        venue_order_id: u64,
-        answer: &OrderAnswer,
-    ) -> Result<(), JournalError> {
-        self.resolve(
-            request_id,
-            IntentState::Adopted,
-            Some(venue_order_id),
-            answer,
-        )
-    }
-
-    fn unresolved(&self) -> Result<Vec<Intent>, JournalError> {
-        Ok(self
-            .intents()
-            .into_iter()
-            .filter(|intent| intent.state.is_unresolved())
-            .collect())
-    }
-
-    fn next_sequence_block(&self, prefix: &str, size: u64) -> Result<u64, JournalError> {
-        let mut memory = self.lock();
-        let next = memory.sequences.entry(prefix.to_owned()).or_insert(1);
-        let first = *next;
-        *next = first
-            .checked_add(size.max(1))
-            .ok_or_else(|| JournalError::SequenceExhausted {
-                prefix: prefix.to_owned(),
-            })?;
-        Ok(first)
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use kestrel_model::order::{ExecutionMode, OrderType, PositionSide, TimeInForce, WorkingType};
-    use kestrel_model::{Price, Qty, Side};
-
     use super::*;
-
-    fn request(request_id: &str) -> OrderRequest {
-        OrderRequest {
-            request_id: request_id.to_owned(),
-            symbol: "BTCUSDT".to_owned(),
-            side: Side::Buy,
-            order_type: OrderType::Limit,
-            time_in_force: Some(TimeInForce::Gtc),
-            price: Some(Price::parse("60000").unwrap()),
-            quantity: Qty::parse("0.010").unwrap(),
-            stop_price: None,
-            reduce_only: false,
-            close_position: false,
-            position_side: PositionSide::Both,
-            client_order_id: None,
-            execution_mode: ExecutionMode::Live,
-            working_type: WorkingType::ContractPrice,
-            callback_rate: None,
-            activation_price: None,
-        }
-    }
-
-    fn new_intent(request_id: &str, client_order_id: &str) -> NewIntent {
-        NewIntent {
-            request_id: request_id.to_owned(),
-            client_order_id: client_order_id.to_owned(),
-            request: request(request_id),
-            created_at_ms: 1_000,
-        }
-    }
-
-    fn accepted(request_id: &str, venue_order_id: u64) -> OrderAnswer {
-        OrderAnswer::Accepted {
-            request_id: request_id.to_owned(),
-            client_order_id: "k-1".to_owned(),
-            venue_order_id,
-            status: kestrel_model::order::OrderStatus::Submitted,
-            adopted: false,
-        }
-    }
-
-    fn failed(request_id: &str) -> OrderAnswer {
-        OrderAnswer::Failed {
-            request_id: request_id.to_owned(),
-            client_order_id: "k-1".to_owned(),
-            code: "not_placed".to_owned(),
-            message: "absent".to_owned(),
-        }
-    }
-
-    #[test]
-    fn a_repeated_request_id_returns_the_existing_intent_and_its_first_answer() {
-        let journal = MemoryJournal::new();
-        assert!(matches!(
-            journal.begin(new_intent("r1", "k-1")).unwrap(),
-            Begun::New(_)
-        ));
-        journal.mark_sent("r1", 2_000).unwrap();
-        journal.record_ack("r1", 77, &accepted("r1", 77)).unwrap();
-        let Begun::Existing(intent) = journal.begin(new_intent("r1", "k-2")).unwrap() else {
-            panic!("expected the existing intent");
-        };
-        assert_eq!(intent.client_order_id, "k-1", "the first client id stays");
-        assert_eq!(intent.state, IntentState::Acknowledged);
-        assert_eq!(intent.venue_order_id, Some(77));
-        assert_eq!(intent.answer, Some(accepted("r1", 77)));
-        assert_eq!(journal.intents().len(), 1);
-    }
-
-    #[test]
-    fn a_client_order_id_cannot_serve_two_requests() {
-        let journal = MemoryJournal::new();
-        journal.begin(new_intent("r1", "k-1")).unwrap();
-        assert_eq!(
-            journal.begin(new_intent("r2", "k-1")),
-            Err(JournalError::ClientIdTaken {
-                client_order_id: "k-1".to_owned(),
-                owner: "r1".to_owned()
-            })
-        );
-    }
-
-    #[test]
-    fn final_states_are_final_and_illegal_moves_change_nothing() {
-        let journal = MemoryJournal::new();
-        journal.begin(new_intent("r1", "k-1")).unwrap();
-        assert!(matches!(
-            journal.record_ack("r1", 1, &accepted("r1", 1)),
-            Err(JournalError::IllegalTransition {
-                from: IntentState::Pending,
-                to: IntentState::Acknowledged,
-                ..
-            })
-        ));
-        journal.mark_sent("r1", 5).unwrap();
-        journal.resolve_failed("r1", &failed("r1")).unwrap();
-        for result in [
-            journal.mark_sent("r1", 6).map(drop),
-            journal.record_ack("r1", 1, &accepted("r1", 1)),
-            journal.resolve_adopted("r1", 1, &accepted("r1", 1)),
-            journal.record_rejection("r1", &failed("r1")),
-        ] {
-            assert!(matches!(
-                result,
-                Err(JournalError::IllegalTransition {
-                    from: IntentState::Failed,
-                    ..
-                })
-            ));
-        }
-        let intent = journal.intent("r1").unwrap();
-        assert_eq!(intent.state, IntentState::Failed);
-        assert_eq!(intent.answer, Some(failed("r1")));
-        assert_eq!(
-            journal.mark_sent("nope", 1),
-            Err(JournalError::Unknown {
-                request_id: "nope".to_owned()
-            })
-        );
-    }
 
     #[test]
     fn the_move_table_matches_the_diagram() {
@@ -623,50 +344,5 @@ mod tests {
                 );
             }
         }
-    }
-
-    #[test]
-    fn resends_count_and_move_the_window_start() {
-        let journal = MemoryJournal::new();
-        journal.begin(new_intent("r1", "k-1")).unwrap();
-        journal.mark_sent("r1", 10).unwrap();
-        let intent = journal.mark_sent("r1", 20).unwrap();
-        assert_eq!((intent.sends, intent.sent_at_ms), (2, Some(20)));
-    }
-
-    #[test]
-    fn unresolved_lists_pending_and_sent_oldest_first() {
-        let journal = MemoryJournal::new();
-        for (r, k) in [("a", "k-1"), ("b", "k-2"), ("c", "k-3"), ("d", "k-4")] {
-            journal.begin(new_intent(r, k)).unwrap();
-        }
-        journal.mark_sent("b", 1).unwrap();
-        journal.mark_sent("c", 1).unwrap();
-        journal.record_ack("c", 9, &accepted("c", 9)).unwrap();
-        journal.resolve_failed("d", &failed("d")).unwrap();
-        let ids: Vec<String> = journal
-            .unresolved()
-            .unwrap()
-            .into_iter()
-            .map(|i| i.request_id)
-            .collect();
-        assert_eq!(ids, ["a", "b"]);
-    }
-
-    #[test]
-    fn sequence_blocks_never_overlap_and_survive_a_clone() {
-        let journal = MemoryJournal::new();
-        assert_eq!(journal.next_sequence_block("k.1", 100).unwrap(), 1);
-        let restarted = journal.clone();
-        assert_eq!(restarted.next_sequence_block("k.1", 100).unwrap(), 101);
-        assert_eq!(journal.next_sequence_block("other", 5).unwrap(), 1);
-        journal
-            .lock()
-            .sequences
-            .insert("k.1".to_owned(), u64::MAX - 1);
-        assert!(matches!(
-            journal.next_sequence_block("k.1", 5),
-            Err(JournalError::SequenceExhausted { .. })
-        ));
     }
 }

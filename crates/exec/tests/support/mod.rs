@@ -4,13 +4,16 @@
 //! Shared pieces of the execution driver's tests: the simulator in-process on a real loopback
 //! socket (its default key pair, the synthetic market paused so the book holds still), an
 //! engine and a driver pointed at it, the venue's own truth read back over REST, and waits
-//! that end on events, never on elapsed time.
+//! that end on events, never on elapsed time. [`store`] adds the store side: a database of the
+//! test's own, a store journal on it and a driver persisting to it.
+
+pub mod store;
 
 use std::time::Duration;
 
 use kestrel_exec::driver::{DriverConfig, ExecDriver, StreamState, Submission};
 use kestrel_exec::engine::{Engine, EngineConfig, ExecEvent};
-use kestrel_exec::journal::{Journal, MemoryJournal};
+use kestrel_exec::journal::Journal;
 use kestrel_exec::ratelimit::VenueLimits;
 use kestrel_exec::retry::RetryPolicy;
 use kestrel_exec::validate::{AccountView, MarketView, OrderContext, Validator};
@@ -118,11 +121,7 @@ pub fn retry_policy(execution: &ExecutionConfig) -> RetryPolicy {
 }
 
 /// An engine on `journal` with client ids `{prefix}-{n}`.
-pub fn engine(
-    execution: &ExecutionConfig,
-    journal: MemoryJournal,
-    prefix: &str,
-) -> Engine<MemoryJournal> {
+pub fn engine<J: Journal>(execution: &ExecutionConfig, journal: J, prefix: &str) -> Engine<J> {
     let risk = RiskConfig::default();
     let validator = Validator::from_config(execution, &risk, VenueLimits::binance_usdm());
     let config = EngineConfig::new(prefix, retry_policy(execution));
@@ -140,13 +139,13 @@ pub fn driver_config(sim: &RunningSim, execution: &ExecutionConfig) -> DriverCon
 }
 
 /// Starts a driver on `journal`.
-pub async fn start_driver(
+pub async fn start_driver<J: Journal + 'static>(
     sim: &RunningSim,
     execution: &ExecutionConfig,
-    journal: MemoryJournal,
+    journal: J,
     prefix: &str,
     tweak: impl FnOnce(&mut DriverConfig),
-) -> ExecDriver<MemoryJournal> {
+) -> ExecDriver<J> {
     let mut config = driver_config(sim, execution);
     tweak(&mut config);
     ExecDriver::start(config, engine(execution, journal, prefix))
@@ -162,6 +161,8 @@ pub struct Market {
     pub mark: Price,
     /// Best bid and ask.
     pub bid: Price,
+    /// The quantity resting at the best bid.
+    pub bid_qty: Qty,
     /// Best ask.
     pub ask: Price,
 }
@@ -200,6 +201,7 @@ impl Market {
             instrument,
             mark,
             bid: level("bids"),
+            bid_qty: Qty::parse(book["bids"][0][1].as_str().unwrap()).unwrap(),
             ask: level("asks"),
         }
     }
@@ -230,6 +232,12 @@ impl Market {
                 .unwrap(),
         );
         limit(request_id, Side::Buy, price, "0.010")
+    }
+
+    /// A buy at the best bid: it joins the back of that level's queue, so a sell at the bid
+    /// for more than the rest of the level reaches it.
+    pub fn buy_at_bid(&self, request_id: &str, qty: &str) -> OrderRequest {
+        limit(request_id, Side::Buy, self.bid, qty)
     }
 
     /// A buy 0.5 % through the ask: it takes several levels at once.
@@ -312,6 +320,16 @@ pub async fn all_orders(sim: &RunningSim) -> Vec<VenueOrder> {
         response.status()
     );
     response.json().await.unwrap()
+}
+
+/// Someone else (the test's own REST client, a client id without any engine's prefix) sells
+/// `qty` at `price`, immediate-or-cancel: how fills happen at the venue while no engine runs.
+pub async fn sell_into_bids(sim: &RunningSim, client_order_id: &str, price: Price, qty: Qty) {
+    let mut request = limit(client_order_id, Side::Sell, price, &qty.to_string());
+    request.time_in_force = Some(TimeInForce::Ioc);
+    request.client_order_id = Some(client_order_id.to_owned());
+    let order = kestrel_venue::binance::orders::NewOrder::from_request(&request).unwrap();
+    rest(sim).place_order(&order).await.unwrap();
 }
 
 /// How many orders the venue holds with `client_order_id`.

@@ -13,7 +13,9 @@
 //! 3. [`Store::mark_sent`] just before the bytes are written (it returns once the move is
 //!    durable), and again before every resend.
 //! 4. Record the venue's answer: [`Store::record_ack`] or [`Store::record_rejection`]; or
-//!    [`Store::resolve_failed`] when the order is given up without having been placed.
+//!    [`Store::resolve_failed`] when the order is given up without having been placed. A
+//!    refusal before sending (the engine's own validation) is also [`Store::record_rejection`],
+//!    straight from pending.
 //! 5. At start-up, resolve every [`Store::unresolved_intents`] by querying the venue by client
 //!    order id: found → [`Store::resolve_adopted`]; absent → [`Store::resolve_failed`]. (An order
 //!    sent just before a crash can still reach the venue until its `recvWindow` has passed; the
@@ -101,19 +103,22 @@ impl IntentState {
     /// | `pending`      | (none)          | only [`Store::begin_intent`] creates it |
     /// | `sent`         | pending, sent   | [`Store::mark_sent`] (a resend repeats) |
     /// | `acknowledged` | sent            | [`Store::record_ack`]                   |
-    /// | `rejected`     | sent            | [`Store::record_rejection`]             |
+    /// | `rejected`     | pending, sent   | [`Store::record_rejection`]             |
     /// | `failed`       | pending, sent   | [`Store::resolve_failed`]               |
     /// | `adopted`      | pending, sent   | [`Store::resolve_adopted`]              |
     ///
-    /// The venue can only answer what it was sent, hence `sent` alone before an answer;
-    /// recovery finds or misses an order whatever the journal says, hence both before a
-    /// resolution. The four resolved states are final.
+    /// The venue can only accept what it was sent, hence `sent` alone before an
+    /// acknowledgement; a refusal is the venue's once sent, or the engine's own before sending
+    /// (validation); recovery finds or misses an order whatever the journal says, hence both
+    /// before a resolution. The four resolved states are final.
     #[must_use]
     pub const fn sources(self) -> &'static [Self] {
         match self {
             Self::Pending => &[],
-            Self::Sent | Self::Failed | Self::Adopted => &[Self::Pending, Self::Sent],
-            Self::Acknowledged | Self::Rejected => &[Self::Sent],
+            Self::Sent | Self::Rejected | Self::Failed | Self::Adopted => {
+                &[Self::Pending, Self::Sent]
+            }
+            Self::Acknowledged => &[Self::Sent],
         }
     }
 
@@ -155,9 +160,9 @@ pub struct Intent {
     pub state: IntentState,
     /// The venue's order id, once acknowledged or adopted.
     pub venue_order_id: Option<u64>,
-    /// The venue's error code, when rejected.
+    /// The venue's error code, when it rejected the order with one.
     pub reject_code: Option<i64>,
-    /// The venue's message when rejected, or why the intent failed.
+    /// The venue's message when rejected, or why the intent was refused or failed.
     pub reason: Option<String>,
     /// The first answer given to the caller (set when the intent is resolved), to be given
     /// again for a repeated request id.
@@ -168,6 +173,10 @@ pub struct Intent {
     pub created_ms: u64,
     /// When it last changed (caller's clock, ms since the epoch).
     pub updated_ms: u64,
+    /// When it was last handed to the venue (the last [`Store::mark_sent`], caller's clock, ms
+    /// since the epoch): the start of the venue's acceptance window after an unknown outcome.
+    /// `None` until sent.
+    pub sent_ms: Option<u64>,
 }
 
 impl Intent {
@@ -319,21 +328,22 @@ impl Store {
             .await
     }
 
-    /// Records the venue's refusal (`sent` → `rejected`) with its error code and message and
-    /// the answer given to the caller.
+    /// Records a refusal with the answer given to the caller: the venue's (`sent` →
+    /// `rejected`), with its error code when it gave one, or the engine's own before sending
+    /// (`pending` → `rejected`, no code); `message` says why.
     ///
     /// # Errors
     /// As [`Store::record_ack`].
     pub async fn record_rejection<A: Serialize + ?Sized>(
         &self,
         client_order_id: &str,
-        code: i64,
+        code: Option<i64>,
         message: &str,
         answer: &A,
         now_ms: u64,
     ) -> Result<Intent, StoreError> {
         let change = Change {
-            reject_code: Some(code),
+            reject_code: code,
             reason: Some(message.to_owned()),
             answer: Some(to_json("the answer", answer)?),
             now_ms: to_i64("now_ms", now_ms)?,
@@ -547,6 +557,7 @@ mod tests {
         use IntentState::*;
         let allowed = [
             (Pending, Sent),
+            (Pending, Rejected),
             (Pending, Failed),
             (Pending, Adopted),
             (Sent, Sent),

@@ -71,6 +71,7 @@ pub(super) struct IntentRow {
     attempts: i64,
     created_ms: i64,
     updated_ms: i64,
+    sent_ms: Option<i64>,
 }
 
 impl IntentRow {
@@ -100,6 +101,7 @@ impl IntentRow {
             attempts: from("attempts", self.attempts)?,
             created_ms: from("created_ms", self.created_ms)?,
             updated_ms: from("updated_ms", self.updated_ms)?,
+            sent_ms: self.sent_ms.map(|ms| from("sent_ms", ms)).transpose()?,
             request_id: self.request_id,
             client_order_id: self.client_order_id,
             symbol: self.symbol,

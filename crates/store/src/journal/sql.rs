@@ -6,7 +6,7 @@ use crate::db::dialect::Sql;
 macro_rules! intent_columns_sqlite {
     () => {
         "request_id, client_order_id, symbol, request, state, venue_order_id, reject_code, \
-         reason, answer, attempts, created_ms, updated_ms"
+         reason, answer, attempts, created_ms, updated_ms, sent_ms"
     };
 }
 
@@ -15,7 +15,7 @@ macro_rules! intent_columns_sqlite {
 macro_rules! intent_columns_postgres {
     () => {
         "request_id, client_order_id, symbol, request::text AS request, state, venue_order_id, \
-         reject_code, reason, answer::text AS answer, attempts, created_ms, updated_ms"
+         reject_code, reason, answer::text AS answer, attempts, created_ms, updated_ms, sent_ms"
     };
 }
 
@@ -82,19 +82,22 @@ pub(super) const UNRESOLVED: Sql = Sql {
 
 /// Moves one intent to state `$1` if it is in state `$9` or `$10`, in one statement (so two
 /// racing moves cannot both pass the check), and returns it. A value left NULL keeps the
-/// stored one; the answer is only ever set once, by the first move that gives one.
+/// stored one; the answer is only ever set once, by the first move that gives one; a move to
+/// `sent` records its time `$7` as the send time.
 pub(super) const TRANSITION: Sql = Sql {
     sqlite: concat!(
         "UPDATE order_intents SET state = $1, venue_order_id = COALESCE($2, venue_order_id), \
          reject_code = COALESCE($3, reject_code), reason = COALESCE($4, reason), \
-         answer = COALESCE(answer, $5), attempts = attempts + $6, updated_ms = $7 \
+         answer = COALESCE(answer, $5), attempts = attempts + $6, updated_ms = $7, \
+         sent_ms = CASE WHEN $1 = 'sent' THEN $7 ELSE sent_ms END \
          WHERE client_order_id = $8 AND state IN ($9, $10) RETURNING ",
         intent_columns_sqlite!()
     ),
     postgres: concat!(
         "UPDATE order_intents SET state = $1, venue_order_id = COALESCE($2, venue_order_id), \
          reject_code = COALESCE($3, reject_code), reason = COALESCE($4, reason), \
-         answer = COALESCE(answer, $5::jsonb), attempts = attempts + $6, updated_ms = $7 \
+         answer = COALESCE(answer, $5::jsonb), attempts = attempts + $6, updated_ms = $7, \
+         sent_ms = CASE WHEN $1 = 'sent' THEN $7 ELSE sent_ms END \
          WHERE client_order_id = $8 AND state IN ($9, $10) RETURNING ",
         intent_columns_postgres!()
     ),

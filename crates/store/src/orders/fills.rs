@@ -8,7 +8,7 @@ use kestrel_model::Qty;
 
 use super::rows::{FILLS, FillBind, FillRow};
 use super::{FillInsert, FillRecord, sql};
-use crate::db::convert::parse_money;
+use crate::db::convert::{from_i64, parse_money};
 use crate::db::dialect::on_backend;
 use crate::db::{Store, StoreError};
 
@@ -131,6 +131,22 @@ impl Store {
         .map_err(StoreError::query("count fills"))?;
         // COUNT(*) is never negative.
         Ok(u64::try_from(count).unwrap_or(0))
+    }
+
+    /// The largest venue trade id stored for each symbol that has fills: where a restarted
+    /// engine resumes reading its own trades from the venue, so fills made while it was down
+    /// are recovered (and those already stored are not asked for again).
+    ///
+    /// # Errors
+    /// [`StoreError::Query`], [`StoreError::Corrupt`].
+    pub async fn last_trade_ids(&self) -> Result<BTreeMap<String, u64>, StoreError> {
+        let rows: Vec<(String, i64)> = on_backend!(self, sql = sql::LAST_TRADE_IDS, |pool| {
+            sqlx::query_as(sql).fetch_all(pool).await
+        })
+        .map_err(StoreError::query("read the last trade id of each symbol"))?;
+        rows.into_iter()
+            .map(|(symbol, id)| Ok((symbol, from_i64(FILLS, "trade_id", id)?)))
+            .collect()
     }
 
     /// The executed quantity of the order with `client_order_id`: the exact sum of its stored

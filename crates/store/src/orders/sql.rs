@@ -186,6 +186,10 @@ pub(super) const COUNT_FILLS: Sql = Sql {
     postgres: "SELECT COUNT(*) FROM fills WHERE ($1::text IS NULL OR symbol = $1)",
 };
 
+/// The largest trade id stored per symbol.
+pub(super) const LAST_TRADE_IDS: Sql =
+    Sql::both("SELECT symbol, MAX(trade_id) FROM fills GROUP BY symbol ORDER BY symbol");
+
 /// The executed quantity of each fill of client order id `$1`.
 pub(super) const FILL_QTYS_OF_ORDER: Sql = Sql {
     sqlite: "SELECT qty FROM fills WHERE client_order_id = $1",

@@ -1,17 +1,13 @@
 //! Test support: the same behaviour checked on every backend.
 //!
-//! [`stores`] yields a fresh SQLite store on a temporary file and, when the server answers, a
-//! PostgreSQL store in a schema of its own (created for the test, on the connection's
-//! `search_path`, dropped afterwards), so tests are isolated from each other and from earlier
-//! runs. An unreachable PostgreSQL is skipped with a printed message, unless
-//! `KESTREL_REQUIRE_SERVICES=1`, where it fails the test.
+//! [`stores`] yields a fresh store on every database `kestrel_testkit::db` offers for the test:
+//! a SQLite file in a temporary directory and, when the server answers, a PostgreSQL schema of
+//! the test's own (skipped with a printed message when unreachable, unless
+//! `KESTREL_REQUIRE_SERVICES=1`).
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::{Path, PathBuf};
-use std::str::FromStr;
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use kestrel_model::event::{OwnedBookSnapshot, OwnedTradeEvent, ReceiveTime};
 use kestrel_model::order::{
@@ -20,35 +16,34 @@ use kestrel_model::order::{
 };
 use kestrel_model::{Level, Money, OrderStatus, Price, Qty, Trade};
 use kestrel_store::{FillRecord, OrderRecord, Store, StoreError};
-use sqlx::postgres::PgConnectOptions;
-use sqlx::{AssertSqlSafe, Connection, PgConnection, SqliteConnection};
+pub use kestrel_testkit::db::TestDatabase;
 
-/// The local test server (trust auth); `KESTREL_TEST_POSTGRES_URL` overrides it.
-pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
-
-/// A store under test and what is needed to reach its database again.
+/// A store under test and the database it is open on.
 pub struct TestStore {
     /// The store.
     pub store: Store,
     /// `sqlite` or `postgres`, for assertion messages.
     pub label: &'static str,
-    target: Target,
-}
-
-enum Target {
-    Sqlite {
-        path: PathBuf,
-        _dir: tempfile::TempDir,
-    },
-    Postgres(Box<PgSchema>),
+    /// The database, to reach it again or tamper with it.
+    pub db: TestDatabase,
 }
 
 impl TestStore {
+    /// Opens a store on `db`.
+    pub async fn open(db: TestDatabase) -> Self {
+        let store = Store::open(&db.store_config()).await.unwrap();
+        Self {
+            store,
+            label: db.label(),
+            db,
+        }
+    }
+
     /// Opens the same database again (a restart).
     pub async fn reopen(&self) -> Result<Store, StoreError> {
-        match &self.target {
-            Target::Sqlite { path, .. } => Store::sqlite(path).await,
-            Target::Postgres(schema) => Store::postgres_with(schema.options()).await,
+        match &self.db {
+            TestDatabase::Sqlite { path, .. } => Store::sqlite(path).await,
+            TestDatabase::Postgres(schema) => Store::postgres_with(schema.options()).await,
         }
     }
 
@@ -71,214 +66,22 @@ impl TestStore {
     /// Runs one SQL statement on a connection of its own (to tamper with the database the way
     /// another process or an operator would).
     pub async fn execute(&self, sql: &str) {
-        let sql = AssertSqlSafe(sql.to_owned());
-        match &self.target {
-            Target::Sqlite { path, .. } => {
-                let url = format!("sqlite://{}", path.display());
-                let mut conn = SqliteConnection::connect(&url).await.unwrap();
-                sqlx::query(sql).execute(&mut conn).await.unwrap();
-                conn.close().await.unwrap();
-            }
-            Target::Postgres(schema) => {
-                let mut conn = PgConnection::connect_with(&schema.options()).await.unwrap();
-                sqlx::query(sql).execute(&mut conn).await.unwrap();
-                conn.close().await.unwrap();
-            }
-        }
+        self.db.execute(sql).await;
     }
 
     /// Runs a query returning one text value, on a connection of its own.
     pub async fn query_text(&self, sql: &str) -> String {
-        let sql = AssertSqlSafe(sql.to_owned());
-        match &self.target {
-            Target::Sqlite { path, .. } => {
-                let url = format!("sqlite://{}", path.display());
-                let mut conn = SqliteConnection::connect(&url).await.unwrap();
-                let text: String = sqlx::query_scalar(sql).fetch_one(&mut conn).await.unwrap();
-                conn.close().await.unwrap();
-                text
-            }
-            Target::Postgres(schema) => {
-                let mut conn = PgConnection::connect_with(&schema.options()).await.unwrap();
-                let text: String = sqlx::query_scalar(sql).fetch_one(&mut conn).await.unwrap();
-                conn.close().await.unwrap();
-                text
-            }
-        }
-    }
-
-    /// The SQLite file, for SQLite stores.
-    pub fn sqlite_path(&self) -> Option<&Path> {
-        match &self.target {
-            Target::Sqlite { path, .. } => Some(path),
-            Target::Postgres(_) => None,
-        }
-    }
-
-    /// The PostgreSQL schema, for PostgreSQL stores.
-    pub fn postgres_schema(&self) -> Option<&PgSchema> {
-        match &self.target {
-            Target::Sqlite { .. } => None,
-            Target::Postgres(schema) => Some(schema),
-        }
+        self.db.query_text(sql).await
     }
 }
 
 /// A fresh store on every available backend: SQLite always, PostgreSQL when reachable.
 pub async fn stores(test: &str) -> Vec<TestStore> {
-    let mut stores = vec![sqlite_store().await];
-    if let Some(store) = postgres_store(test).await {
-        stores.push(store);
+    let mut stores = Vec::new();
+    for db in TestDatabase::all(test).await {
+        stores.push(TestStore::open(db).await);
     }
     stores
-}
-
-/// A fresh SQLite store in a temporary directory.
-pub async fn sqlite_store() -> TestStore {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("kestrel.sqlite");
-    let store = Store::sqlite(&path).await.unwrap();
-    TestStore {
-        store,
-        label: "sqlite",
-        target: Target::Sqlite { path, _dir: dir },
-    }
-}
-
-/// A fresh PostgreSQL store in a schema of its own, or `None` (after saying so) when the server
-/// is unreachable and services are not required.
-pub async fn postgres_store(test: &str) -> Option<TestStore> {
-    let schema = PgSchema::create(test).await?;
-    let store = Store::postgres_with(schema.options()).await.unwrap();
-    Some(TestStore {
-        store,
-        label: "postgres",
-        target: Target::Postgres(Box::new(schema)),
-    })
-}
-
-/// The test server's URL.
-pub fn postgres_url() -> String {
-    std::env::var("KESTREL_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned())
-}
-
-fn services_required() -> bool {
-    std::env::var("KESTREL_REQUIRE_SERVICES").is_ok_and(|v| v == "1")
-}
-
-/// A schema created for one test and dropped (with everything in it) when this is dropped.
-pub struct PgSchema {
-    admin: PgConnectOptions,
-    name: String,
-}
-
-impl PgSchema {
-    /// Creates a uniquely named schema, or returns `None` when PostgreSQL is unreachable and
-    /// services are not required.
-    pub async fn create(test: &str) -> Option<Self> {
-        let url = postgres_url();
-        let admin = PgConnectOptions::from_str(&url)
-            .unwrap_or_else(|e| panic!("KESTREL_TEST_POSTGRES_URL is not a PostgreSQL URL: {e}"));
-        let where_ = format!(
-            "{}:{}/{}",
-            admin.get_host(),
-            admin.get_port(),
-            admin.get_database().unwrap_or_default()
-        );
-        // A reachability probe, not an assertion: an unroutable host must not hang the suite.
-        let connected =
-            tokio::time::timeout(Duration::from_secs(10), PgConnection::connect_with(&admin))
-                .await
-                .map_err(|_| String::from("no answer within 10 s"))
-                .and_then(|r| r.map_err(|e| e.to_string()));
-        let mut conn = match connected {
-            Ok(conn) => conn,
-            Err(e) if services_required() => {
-                panic!("PostgreSQL at {where_} is unreachable ({e}) and KESTREL_REQUIRE_SERVICES=1")
-            }
-            Err(e) => {
-                eprintln!(
-                    "SKIPPED (PostgreSQL part of {test}): PostgreSQL at {where_} is unreachable \
-                     ({e}); set KESTREL_TEST_POSTGRES_URL to point at a server, or \
-                     KESTREL_REQUIRE_SERVICES=1 to make this a failure"
-                );
-                return None;
-            }
-        };
-        let name = unique_schema_name(test);
-        sqlx::query(AssertSqlSafe(format!("CREATE SCHEMA \"{name}\"")))
-            .execute(&mut conn)
-            .await
-            .unwrap();
-        conn.close().await.unwrap();
-        Some(Self { admin, name })
-    }
-
-    /// Connect options whose `search_path` is this schema alone.
-    pub fn options(&self) -> PgConnectOptions {
-        self.admin
-            .clone()
-            .options([("search_path", self.name.as_str())])
-    }
-
-    /// A URL reaching this schema (the test server's URL with `options[search_path]`).
-    pub fn url(&self) -> String {
-        let url = postgres_url();
-        let sep = if url.contains('?') { '&' } else { '?' };
-        format!("{url}{sep}options[search_path]={}", self.name)
-    }
-
-    /// The schema's name.
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-}
-
-impl Drop for PgSchema {
-    fn drop(&mut self) {
-        let admin = self.admin.clone();
-        let sql = format!("DROP SCHEMA IF EXISTS \"{}\" CASCADE", self.name);
-        // Drop runs inside the test's runtime, which cannot be blocked on: use a thread with a
-        // runtime of its own, and wait for it so the schema is gone when the test ends.
-        let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async move {
-                let mut conn = PgConnection::connect_with(&admin).await?;
-                sqlx::query(AssertSqlSafe(sql)).execute(&mut conn).await?;
-                conn.close().await
-            })
-        })
-        .join();
-        if let Ok(Err(e)) = dropped {
-            eprintln!("could not drop test schema {}: {e}", self.name);
-        }
-    }
-}
-
-/// `kestrel_test_<test>_<pid>_<nanos>_<n>`: unique across parallel tests and earlier runs,
-/// within PostgreSQL's 63-byte identifier limit.
-fn unique_schema_name(test: &str) -> String {
-    static NEXT: AtomicU32 = AtomicU32::new(0);
-    let test: String = test
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '_'
-            }
-        })
-        .take(20)
-        .collect();
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    format!("kestrel_test_{test}_{}_{nanos}_{n}", std::process::id())
 }
 
 /// Waits until `done` holds, checking every few milliseconds. No deadline: a hang is caught by

@@ -1,0 +1,667 @@
+//! [`StoreJournal`]: the journal port on `kestrel-store`'s durable order journal (SQLite or
+//! PostgreSQL, [`kestrel_store::journal`]).
+//!
+//! # One thread of its own
+//!
+//! The port is synchronous and is called from tokio worker threads, so the journal cannot use
+//! the caller's runtime: `Handle::block_on` panics there, and a store whose I/O the caller's
+//! runtime drives could wait for workers that are all blocked on the driver's mutex. So
+//! [`StoreJournal::open`] starts a thread (`kestrel-journal`) with a current-thread runtime and
+//! a [`Store`] opened on it (`super::thread`). Each call is a message on a std channel with a
+//! reply channel of its own; the thread runs calls one at a time, in the order sent, and
+//! replies once the store has committed the write (write-ahead: the caller sends the order only
+//! after that). The caller blocks on the reply alone. Dropping the journal closes the channel;
+//! the thread finishes the call in hand, closes the store and ends, and the drop waits for it.
+//!
+//! # Keys and times
+//!
+//! The port moves intents by request id, the store by client order id. The thread keeps the
+//! client order id of every intent it has seen unresolved and forgets it once the intent is
+//! final, so a move costs one statement; an id it does not hold is looked up by request id. The
+//! store stamps each move with the caller's time: a send with its `sent_at_ms`, the other moves
+//! with the [`Clock`] the journal was opened with.
+//!
+//! # What is stored
+//!
+//! Every field of an [`Intent`] round-trips: the request as JSON, the state under its own name,
+//! `sent_at_ms` as the store's send time, `sends` as its attempts, the answer as JSON (a stored
+//! answer that is not an [`OrderAnswer`] is a [`JournalError::Storage`] naming the intent). A
+//! refusal also writes the venue's numeric code, read from the answer's `venue_{code}`, and a
+//! refusal or failure its code and message as the store's reason. Store errors map to the
+//! port's: an illegal move, an unknown intent, a taken client order id and an exhausted
+//! sequence to their own variants, anything else to [`JournalError::Storage`] with the store's
+//! message.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, mpsc};
+use std::thread::JoinHandle;
+
+use kestrel_model::config::StoreConfig;
+use kestrel_store::{Begin, Store, StoreError};
+use tokio::runtime::Runtime;
+
+use super::thread::spawn_store_thread;
+use super::{Begun, Intent, IntentState, Journal, JournalError, NewIntent};
+use crate::answer::OrderAnswer;
+use crate::clock::Clock;
+
+/// The durable journal (module docs). Not `Clone`: one thread serves one journal.
+pub struct StoreJournal {
+    calls: Option<mpsc::Sender<Request>>,
+    thread: Option<JoinHandle<()>>,
+    clock: Arc<dyn Clock + Send + Sync>,
+    target: String,
+}
+
+impl fmt::Debug for StoreJournal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StoreJournal")
+            .field("target", &self.target)
+            .finish_non_exhaustive()
+    }
+}
+
+impl StoreJournal {
+    /// Starts the journal thread and opens the store `config` describes on it (migrating it),
+    /// returning once the store is open. `clock` stamps the moves that carry no time of their
+    /// own (answers and resolutions); use the driver's clock.
+    ///
+    /// # Errors
+    /// [`JournalError::Storage`] naming what failed: the thread or its runtime could not be
+    /// started, or the store could not be opened (with the store's message, which names the
+    /// database).
+    pub fn open(
+        config: &StoreConfig,
+        clock: Arc<dyn Clock + Send + Sync>,
+    ) -> Result<Self, JournalError> {
+        let (calls, inbox) = mpsc::channel();
+        let (thread, target) =
+            spawn_store_thread("kestrel-journal", config, move |runtime, store| {
+                serve(runtime, store, &inbox);
+            })
+            .map_err(|e| storage(format!("store journal: {e}")))?;
+        Ok(Self {
+            calls: Some(calls),
+            thread: Some(thread),
+            clock,
+            target,
+        })
+    }
+
+    /// The database the journal writes to: the SQLite path, or `postgres host:port/db`.
+    #[must_use]
+    pub fn target(&self) -> &str {
+        &self.target
+    }
+
+    /// Sends `call` to the journal thread and waits for its reply.
+    fn call(&self, call: Call) -> Result<Reply, JournalError> {
+        let (reply, answer) = mpsc::sync_channel(1);
+        let calls = self.calls.as_ref().ok_or_else(stopped)?;
+        calls.send(Request { call, reply }).map_err(|_| stopped())?;
+        answer.recv().map_err(|_| stopped())?
+    }
+
+    /// Records a final answer.
+    fn resolve(
+        &self,
+        request_id: &str,
+        resolution: Resolution,
+        answer: &OrderAnswer,
+    ) -> Result<(), JournalError> {
+        let call = Call::Resolve {
+            request_id: request_id.to_owned(),
+            resolution,
+            answer: answer.clone(),
+            now_ms: self.clock.now().as_nanos() / 1_000_000,
+        };
+        match self.call(call)? {
+            Reply::Intent(_) => Ok(()),
+            other => Err(other.unexpected("a resolution")),
+        }
+    }
+}
+
+impl Drop for StoreJournal {
+    fn drop(&mut self) {
+        // Closing the channel ends the thread's loop; it then closes the store.
+        drop(self.calls.take());
+        if let Some(thread) = self.thread.take()
+            && thread.join().is_err()
+        {
+            tracing::error!(target: "kestrel::exec", "the store journal's thread had panicked");
+        }
+    }
+}
+
+impl Journal for StoreJournal {
+    fn begin(&self, intent: NewIntent) -> Result<Begun, JournalError> {
+        match self.call(Call::Begin(intent))? {
+            Reply::Begun(begun) => Ok(begun),
+            other => Err(other.unexpected("begin")),
+        }
+    }
+
+    fn mark_sent(&self, request_id: &str, sent_at_ms: u64) -> Result<Intent, JournalError> {
+        let call = Call::MarkSent {
+            request_id: request_id.to_owned(),
+            sent_at_ms,
+        };
+        match self.call(call)? {
+            Reply::Intent(intent) => Ok(intent),
+            other => Err(other.unexpected("mark_sent")),
+        }
+    }
+
+    fn record_ack(
+        &self,
+        request_id: &str,
+        venue_order_id: u64,
+        answer: &OrderAnswer,
+    ) -> Result<(), JournalError> {
+        self.resolve(request_id, Resolution::Ack(venue_order_id), answer)
+    }
+
+    fn record_rejection(&self, request_id: &str, answer: &OrderAnswer) -> Result<(), JournalError> {
+        self.resolve(request_id, Resolution::Reject, answer)
+    }
+
+    fn resolve_failed(&self, request_id: &str, answer: &OrderAnswer) -> Result<(), JournalError> {
+        self.resolve(request_id, Resolution::Fail, answer)
+    }
+
+    fn resolve_adopted(
+        &self,
+        request_id: &str,
+        venue_order_id: u64,
+        answer: &OrderAnswer,
+    ) -> Result<(), JournalError> {
+        self.resolve(request_id, Resolution::Adopt(venue_order_id), answer)
+    }
+
+    fn unresolved(&self) -> Result<Vec<Intent>, JournalError> {
+        match self.call(Call::Unresolved)? {
+            Reply::Intents(intents) => Ok(intents),
+            other => Err(other.unexpected("unresolved")),
+        }
+    }
+
+    fn next_sequence_block(&self, prefix: &str, size: u64) -> Result<u64, JournalError> {
+        let call = Call::Sequence {
+            prefix: prefix.to_owned(),
+            size,
+        };
+        match self.call(call)? {
+            Reply::First(first) => Ok(first),
+            other => Err(other.unexpected("next_sequence_block")),
+        }
+    }
+}
+
+/// One call and where its reply goes.
+struct Request {
+    call: Call,
+    reply: mpsc::SyncSender<Result<Reply, JournalError>>,
+}
+
+/// What the journal thread is asked to do.
+enum Call {
+    Begin(NewIntent),
+    MarkSent {
+        request_id: String,
+        sent_at_ms: u64,
+    },
+    Resolve {
+        request_id: String,
+        resolution: Resolution,
+        answer: OrderAnswer,
+        now_ms: u64,
+    },
+    Unresolved,
+    Sequence {
+        prefix: String,
+        size: u64,
+    },
+}
+
+/// A final answer to record.
+#[derive(Debug, Clone, Copy)]
+enum Resolution {
+    Ack(u64),
+    Reject,
+    Fail,
+    Adopt(u64),
+}
+
+/// What the journal thread answers.
+#[derive(Debug)]
+enum Reply {
+    Begun(Begun),
+    Intent(Intent),
+    Intents(Vec<Intent>),
+    First(u64),
+}
+
+impl Reply {
+    /// A reply of another kind than the call asked for (a bug, reported rather than panicked).
+    fn unexpected(&self, call: &str) -> JournalError {
+        storage(format!("store journal: the reply to {call} was {self:?}"))
+    }
+}
+
+/// Serves calls, one at a time, until the journal is dropped.
+fn serve(runtime: &Runtime, store: &Store, inbox: &mpsc::Receiver<Request>) {
+    let mut worker = Worker {
+        store: store.clone(),
+        client_ids: HashMap::new(),
+    };
+    while let Ok(Request { call, reply }) = inbox.recv() {
+        // The caller waits for the reply; should it be gone, the reply is simply not read.
+        let _ = reply.send(runtime.block_on(worker.handle(call)));
+    }
+}
+
+/// The journal thread's state: the store and the client order ids of unresolved intents.
+struct Worker {
+    store: Store,
+    /// Request id → client order id, of the intents seen unresolved.
+    client_ids: HashMap<String, String>,
+}
+
+impl Worker {
+    async fn handle(&mut self, call: Call) -> Result<Reply, JournalError> {
+        match call {
+            Call::Begin(intent) => self.begin(intent).await.map(Reply::Begun),
+            Call::MarkSent {
+                request_id,
+                sent_at_ms,
+            } => self
+                .mark_sent(&request_id, sent_at_ms)
+                .await
+                .map(Reply::Intent),
+            Call::Resolve {
+                request_id,
+                resolution,
+                answer,
+                now_ms,
+            } => self
+                .resolve(&request_id, resolution, &answer, now_ms)
+                .await
+                .map(Reply::Intent),
+            Call::Unresolved => self.unresolved().await.map(Reply::Intents),
+            Call::Sequence { prefix, size } => self.sequence(&prefix, size).await.map(Reply::First),
+        }
+    }
+
+    async fn begin(&mut self, new: NewIntent) -> Result<Begun, JournalError> {
+        if new.request.request_id != new.request_id {
+            return Err(storage(format!(
+                "store journal: intent {} carries a request with request id {}; the store keys \
+                 an intent by its request's id, so they must be the same",
+                new.request_id, new.request.request_id
+            )));
+        }
+        let begun = self
+            .store
+            .begin_intent(&new.request, &new.client_order_id, new.created_at_ms)
+            .await
+            .map_err(|e| journal_error(&new.request_id, e))?;
+        let (is_new, stored) = match begun {
+            Begin::New(stored) => (true, stored),
+            Begin::Existing(stored) => (false, stored),
+        };
+        let intent = self.remember(stored)?;
+        Ok(if is_new {
+            Begun::New(intent)
+        } else {
+            Begun::Existing(intent)
+        })
+    }
+
+    async fn mark_sent(
+        &mut self,
+        request_id: &str,
+        sent_at_ms: u64,
+    ) -> Result<Intent, JournalError> {
+        let client_order_id = self.client_id(request_id).await?;
+        let stored = self
+            .store
+            .mark_sent(&client_order_id, sent_at_ms)
+            .await
+            .map_err(|e| journal_error(request_id, e))?;
+        self.remember(stored)
+    }
+
+    async fn resolve(
+        &mut self,
+        request_id: &str,
+        resolution: Resolution,
+        answer: &OrderAnswer,
+        now_ms: u64,
+    ) -> Result<Intent, JournalError> {
+        let id = self.client_id(request_id).await?;
+        let store = &self.store;
+        let stored = match resolution {
+            Resolution::Ack(venue_id) => store.record_ack(&id, venue_id, answer, now_ms).await,
+            Resolution::Reject => {
+                let code = venue_code(answer);
+                let reason = reason(answer);
+                store
+                    .record_rejection(&id, code, &reason, answer, now_ms)
+                    .await
+            }
+            Resolution::Fail => {
+                store
+                    .resolve_failed(&id, &reason(answer), answer, now_ms)
+                    .await
+            }
+            Resolution::Adopt(venue_id) => {
+                store.resolve_adopted(&id, venue_id, answer, now_ms).await
+            }
+        }
+        .map_err(|e| journal_error(request_id, e))?;
+        self.remember(stored)
+    }
+
+    async fn unresolved(&mut self) -> Result<Vec<Intent>, JournalError> {
+        let stored = self
+            .store
+            .unresolved_intents()
+            .await
+            .map_err(|e| storage(e.to_string()))?;
+        stored
+            .into_iter()
+            .map(|intent| self.remember(intent))
+            .collect()
+    }
+
+    async fn sequence(&self, prefix: &str, size: u64) -> Result<u64, JournalError> {
+        // A block of zero would reserve nothing; the memory journal takes it as one.
+        match self.store.next_client_sequence(prefix, size.max(1)).await {
+            Ok(block) => Ok(block.start),
+            Err(StoreError::SequenceExhausted { prefix, .. }) => {
+                Err(JournalError::SequenceExhausted { prefix })
+            }
+            Err(e) => Err(storage(e.to_string())),
+        }
+    }
+
+    /// The client order id of `request_id`, from memory or the store.
+    async fn client_id(&mut self, request_id: &str) -> Result<String, JournalError> {
+        if let Some(id) = self.client_ids.get(request_id) {
+            return Ok(id.clone());
+        }
+        match self.store.intent_by_request_id(request_id).await {
+            Ok(Some(intent)) => Ok(intent.client_order_id),
+            Ok(None) => Err(JournalError::Unknown {
+                request_id: request_id.to_owned(),
+            }),
+            Err(e) => Err(journal_error(request_id, e)),
+        }
+    }
+
+    /// Converts a stored intent, keeping its client order id while it is unresolved.
+    fn remember(&mut self, stored: kestrel_store::Intent) -> Result<Intent, JournalError> {
+        let intent = intent_from_store(stored)?;
+        if intent.state.is_unresolved() {
+            self.client_ids
+                .insert(intent.request_id.clone(), intent.client_order_id.clone());
+        } else {
+            self.client_ids.remove(&intent.request_id);
+        }
+        Ok(intent)
+    }
+}
+
+/// A stored intent as the port's [`Intent`], losing nothing the port holds.
+///
+/// # Errors
+/// [`JournalError::Storage`] naming the intent when its stored answer is not an
+/// [`OrderAnswer`] or its send count does not fit.
+pub(crate) fn intent_from_store(stored: kestrel_store::Intent) -> Result<Intent, JournalError> {
+    let request_id = stored.request_id.clone();
+    let answer = stored.answer_as::<OrderAnswer>().map_err(|e| {
+        storage(format!(
+            "store journal: intent {request_id}: its stored answer is not an order answer: {e}"
+        ))
+    })?;
+    let sends = u32::try_from(stored.attempts).map_err(|_| {
+        storage(format!(
+            "store journal: intent {request_id}: {} sends do not fit the port's count",
+            stored.attempts
+        ))
+    })?;
+    Ok(Intent {
+        request_id: stored.request_id,
+        client_order_id: stored.client_order_id,
+        request: stored.request,
+        state: state_from_store(stored.state),
+        created_at_ms: stored.created_ms,
+        sent_at_ms: stored.sent_ms,
+        sends,
+        venue_order_id: stored.venue_order_id,
+        answer,
+    })
+}
+
+/// The port's name for a stored state (the same six states).
+const fn state_from_store(state: kestrel_store::IntentState) -> IntentState {
+    use kestrel_store::IntentState as Stored;
+    match state {
+        Stored::Pending => IntentState::Pending,
+        Stored::Sent => IntentState::Sent,
+        Stored::Acknowledged => IntentState::Acknowledged,
+        Stored::Rejected => IntentState::Rejected,
+        Stored::Failed => IntentState::Failed,
+        Stored::Adopted => IntentState::Adopted,
+    }
+}
+
+/// A store error of a call about `request_id`, as the port's error.
+fn journal_error(request_id: &str, error: StoreError) -> JournalError {
+    match error {
+        StoreError::IllegalTransition { from, to, .. } => JournalError::IllegalTransition {
+            request_id: request_id.to_owned(),
+            from: state_from_store(from),
+            to: state_from_store(to),
+        },
+        StoreError::UnknownIntent { .. } => JournalError::Unknown {
+            request_id: request_id.to_owned(),
+        },
+        StoreError::ClientOrderIdTaken {
+            client_order_id,
+            held_by,
+            ..
+        } => JournalError::ClientIdTaken {
+            client_order_id,
+            owner: held_by,
+        },
+        StoreError::SequenceExhausted { prefix, .. } => JournalError::SequenceExhausted { prefix },
+        other => storage(other.to_string()),
+    }
+}
+
+/// The venue's numeric code of a refusal, from the answer's documented `venue_{code}` form
+/// ([`OrderAnswer::Rejected`]); `None` for a refusal of our own or one without a code.
+fn venue_code(answer: &OrderAnswer) -> Option<i64> {
+    answer.code()?.strip_prefix("venue_")?.parse().ok()
+}
+
+/// The store's `reason` of a refusal or failure: its code and message.
+fn reason(answer: &OrderAnswer) -> String {
+    match answer {
+        OrderAnswer::Rejected { code, message, .. } | OrderAnswer::Failed { code, message, .. } => {
+            format!("{code}: {message}")
+        }
+        OrderAnswer::Accepted { .. } => answer.to_string(),
+    }
+}
+
+fn storage(detail: impl Into<String>) -> JournalError {
+    JournalError::Storage {
+        detail: detail.into(),
+    }
+}
+
+fn stopped() -> JournalError {
+    storage("store journal: its thread has stopped; no call can be served")
+}
+
+#[cfg(test)]
+mod tests {
+    use kestrel_model::order::{
+        ExecutionMode, OrderRequest, OrderStatus, OrderType, PositionSide, Side, TimeInForce,
+        WorkingType,
+    };
+    use kestrel_model::{Price, Qty};
+
+    use super::*;
+    use crate::journal::check_move;
+
+    fn stored(answer: Option<serde_json::Value>) -> kestrel_store::Intent {
+        kestrel_store::Intent {
+            request_id: "r1".to_owned(),
+            client_order_id: "k.1-7".to_owned(),
+            symbol: "BTCUSDT".to_owned(),
+            request: OrderRequest {
+                request_id: "r1".to_owned(),
+                symbol: "BTCUSDT".to_owned(),
+                side: Side::Sell,
+                order_type: OrderType::Limit,
+                time_in_force: Some(TimeInForce::Gtx),
+                price: Some(Price::MAX),
+                quantity: Qty::EPSILON,
+                stop_price: None,
+                reduce_only: true,
+                close_position: false,
+                position_side: PositionSide::Short,
+                client_order_id: Some("k.1-7".to_owned()),
+                execution_mode: ExecutionMode::Live,
+                working_type: WorkingType::MarkPrice,
+                callback_rate: None,
+                activation_price: None,
+            },
+            state: kestrel_store::IntentState::Adopted,
+            venue_order_id: Some(77),
+            reject_code: None,
+            reason: None,
+            answer,
+            attempts: 3,
+            created_ms: 1_000,
+            updated_ms: 3_000,
+            sent_ms: Some(2_000),
+        }
+    }
+
+    #[test]
+    fn a_stored_intent_converts_without_losing_a_field() {
+        let answer = OrderAnswer::Accepted {
+            request_id: "r1".to_owned(),
+            client_order_id: "k.1-7".to_owned(),
+            venue_order_id: 77,
+            status: OrderStatus::PartiallyFilled,
+            adopted: true,
+        };
+        let json = serde_json::to_value(&answer).unwrap();
+        let stored = stored(Some(json));
+        let intent = intent_from_store(stored.clone()).unwrap();
+        assert_eq!(
+            intent,
+            Intent {
+                request_id: stored.request_id,
+                client_order_id: stored.client_order_id,
+                request: stored.request,
+                state: IntentState::Adopted,
+                created_at_ms: 1_000,
+                sent_at_ms: Some(2_000),
+                sends: 3,
+                venue_order_id: Some(77),
+                answer: Some(answer),
+            }
+        );
+    }
+
+    #[test]
+    fn a_stored_answer_that_is_not_an_order_answer_is_a_storage_error_naming_the_intent() {
+        let stored = stored(Some(serde_json::json!({ "result": "maybe" })));
+        let Err(JournalError::Storage { detail }) = intent_from_store(stored) else {
+            panic!("expected a storage error");
+        };
+        assert!(detail.contains("intent r1"), "{detail}");
+        assert!(detail.contains("not an order answer"), "{detail}");
+    }
+
+    #[test]
+    fn store_errors_map_to_the_ports_own_variants() {
+        use kestrel_store::IntentState as Stored;
+        let moved = journal_error(
+            "r1",
+            StoreError::IllegalTransition {
+                client_order_id: "k.1-7".to_owned(),
+                from: Stored::Failed,
+                to: Stored::Sent,
+            },
+        );
+        let expected = JournalError::IllegalTransition {
+            request_id: "r1".to_owned(),
+            from: IntentState::Failed,
+            to: IntentState::Sent,
+        };
+        assert_eq!(moved, expected);
+        let taken = journal_error(
+            "r2",
+            StoreError::ClientOrderIdTaken {
+                client_order_id: "k.1-7".to_owned(),
+                request_id: "r2".to_owned(),
+                held_by: "r1".to_owned(),
+            },
+        );
+        let expected = JournalError::ClientIdTaken {
+            client_order_id: "k.1-7".to_owned(),
+            owner: "r1".to_owned(),
+        };
+        assert_eq!(taken, expected);
+        let unknown = StoreError::UnknownIntent {
+            key: "client order id",
+            value: "k.1-7".to_owned(),
+        };
+        assert_eq!(
+            journal_error("r3", unknown),
+            JournalError::Unknown {
+                request_id: "r3".to_owned()
+            }
+        );
+        let other = StoreError::MissingPostgresUrl;
+        let message = other.to_string();
+        assert_eq!(
+            journal_error("r4", other),
+            JournalError::Storage { detail: message }
+        );
+    }
+
+    #[test]
+    fn the_store_applies_the_ports_move_table() {
+        use kestrel_store::IntentState as Stored;
+        for from in Stored::ALL {
+            for to in Stored::ALL {
+                let port = check_move("r", state_from_store(from), state_from_store(to)).is_ok();
+                assert_eq!(from.can_become(to), port, "{from} -> {to}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_refusal_keeps_the_venues_numeric_code_when_it_gave_one() {
+        let refusal = |code: &str| OrderAnswer::Rejected {
+            request_id: "r".to_owned(),
+            client_order_id: None,
+            code: code.to_owned(),
+            message: "no".to_owned(),
+        };
+        assert_eq!(venue_code(&refusal("venue_-2019")), Some(-2019));
+        assert_eq!(venue_code(&refusal("venue_rejected")), None);
+        assert_eq!(venue_code(&refusal("price_band")), None);
+        assert_eq!(reason(&refusal("price_band")), "price_band: no");
+    }
+}
