@@ -32,9 +32,13 @@ fn start_sim() -> (Running, String) {
 }
 
 /// A `kestrel exec` against `venue` with authentication on; its HTTP base URL.
-fn start_exec(venue: &str, env: &[(&str, &str)]) -> (Running, String) {
+/// The store lives in a directory of the test's own, removed when the test ends.
+fn start_exec(venue: &str, env: &[(&str, &str)]) -> (Running, String, tempfile::TempDir) {
     let http = free_port();
+    let data = tempfile::tempdir().unwrap();
+    let data_dir = data.path().to_str().unwrap().to_owned();
     let mut all = vec![
+        ("KESTREL_STORE__DATA_DIR", data_dir.as_str()),
         ("KESTREL_DASHBOARD__ENABLE_AUTHENTICATION", "true"),
         ("KESTREL_DASHBOARD__AUTH_TOKEN", TOKEN),
     ];
@@ -52,7 +56,7 @@ fn start_exec(venue: &str, env: &[(&str, &str)]) -> (Running, String) {
         &all,
     );
     wait_for_line(&mut exec, "kestrel exec trading");
-    (exec, format!("http://127.0.0.1:{http}"))
+    (exec, format!("http://127.0.0.1:{http}"), data)
 }
 
 /// The venue's view, read with the simulator's default key pair.
@@ -136,7 +140,7 @@ async fn wait_healthy(api: &str) {
 async fn orders_go_in_over_http_and_the_venue_agrees_with_every_answer() {
     let (_sim, venue) = start_sim();
     pause_market(&venue).await;
-    let (_exec, api) = start_exec(&venue, &[]);
+    let (_exec, api, _data) = start_exec(&venue, &[]);
     wait_healthy(&api).await;
     let price = resting_price(&venue).await;
     let truth = venue_client(&venue);
@@ -201,7 +205,7 @@ async fn orders_go_in_over_http_and_the_venue_agrees_with_every_answer() {
 async fn refusals_name_the_rule_and_place_nothing() {
     let (_sim, venue) = start_sim();
     pause_market(&venue).await;
-    let (_exec, api) = start_exec(&venue, &[]);
+    let (_exec, api, _data) = start_exec(&venue, &[]);
     let price = resting_price(&venue).await;
     let truth = venue_client(&venue);
 
@@ -248,7 +252,7 @@ async fn refusals_name_the_rule_and_place_nothing() {
 async fn a_symbol_cancel_clears_the_venue_and_the_list_filters_by_status() {
     let (_sim, venue) = start_sim();
     pause_market(&venue).await;
-    let (_exec, api) = start_exec(&venue, &[]);
+    let (_exec, api, _data) = start_exec(&venue, &[]);
     let price = resting_price(&venue).await;
     let truth = venue_client(&venue);
     for n in 0..3 {

@@ -18,13 +18,14 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use clap::Args;
 use kestrel_exec::context::{RefreshConfig, VenueContext};
-use kestrel_exec::driver::{DriverConfig, ExecDriver};
+use kestrel_exec::driver::{DriverConfig, ExecDriver, SystemClock};
 use kestrel_exec::engine::{Engine, EngineConfig};
-use kestrel_exec::journal::Journal;
+use kestrel_exec::journal::{Journal, StoreJournal};
+use kestrel_exec::persist::PersistConfig;
 use kestrel_exec::ratelimit::VenueLimits;
 use kestrel_exec::retry::RetryPolicy;
 use kestrel_exec::validate::Validator;
-use kestrel_model::config::{Config, VenueConfig};
+use kestrel_model::config::{Config, StoreBackend, VenueConfig};
 use kestrel_venue::binance::rest::{RestClient, RestConfig};
 use kestrel_venue::binance::signing::Credentials;
 use serde_json::json;
@@ -98,7 +99,9 @@ async fn serve(args: &ExecArgs, config: &Config) -> Result<()> {
                 endpoints.rest
             )
         })?;
-    let journal = kestrel_exec::journal::MemoryJournal::new();
+    let clock = Arc::new(SystemClock::new());
+    let journal = StoreJournal::open(&config.store, clock)
+        .with_context(|| format!("cannot open the order journal ({})", store_name(config)))?;
     let driver = start_driver(config, &endpoints, credentials, journal).await?;
     let service = Service {
         driver: Arc::new(driver),
@@ -124,9 +127,25 @@ async fn start_driver<J: Journal + 'static>(
     let mut driver_config =
         DriverConfig::new(&endpoints.rest, &endpoints.ws, credentials, execution);
     driver_config.ws_api_url.clone_from(&endpoints.ws_api);
-    ExecDriver::start(driver_config, engine)
-        .await
-        .context("cannot start the execution driver")
+    driver_config
+        .reconcile_symbols
+        .clone_from(&config.market_data.symbols);
+    ExecDriver::start_persisted(
+        driver_config,
+        engine,
+        &config.store,
+        PersistConfig::default(),
+    )
+    .await
+    .context("cannot start the execution driver")
+}
+
+/// The store's name for messages: the SQLite file, or PostgreSQL.
+fn store_name(config: &Config) -> String {
+    match config.store.backend {
+        StoreBackend::Sqlite => config.store.sqlite_file().display().to_string(),
+        StoreBackend::Postgres => "store.postgres_url".to_owned(),
+    }
 }
 
 /// What the running service holds.

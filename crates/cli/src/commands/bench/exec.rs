@@ -324,7 +324,7 @@ fn note(seen: &Mutex<Watch>) {
 }
 
 fn print_table(report: &ExecReport) {
-    let us = |ns: u64| format!("{:.1} µs", ns as f64 / 1_000.0);
+    let us = |ns: u64| format!("{}.{} µs", ns / 1_000, ns % 1_000 / 100);
     println!(
         "order request → bytes on the socket ({}, {} orders, loopback)",
         report.transport, report.orders
