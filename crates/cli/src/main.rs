@@ -38,6 +38,9 @@ enum Command {
     Config(commands::config::ConfigCommand),
     /// List every metric Kestrel exports (name, kind, labels, help).
     Metrics,
+    /// Run the whole system: venue (the embedded simulator by default), market data,
+    /// execution, strategies, risk, account, and the HTTP API on 127.0.0.1:8080.
+    Run(commands::run::RunArgs),
     /// Run the exchange simulator: a Binance USD-M futures venue on loopback.
     Sim(commands::sim::SimArgs),
     /// Run the market-data pipeline alone against a venue, with its HTTP endpoints.
@@ -58,6 +61,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Config(command) => commands::config::run(command, cli.config.as_deref()),
         Command::Metrics => commands::metrics::run(),
+        Command::Run(args) => commands::run::run(args, cli.config.as_deref()),
         Command::Sim(args) => commands::sim::run(args, cli.config.as_deref()),
         Command::Md(args) => commands::md::run(args, cli.config.as_deref()),
         Command::Exec(args) => commands::exec::run(args, cli.config.as_deref()),

@@ -107,6 +107,26 @@ impl VenueContext {
         self.instruments.keys().map(String::as_str)
     }
 
+    /// The instruments it serves, as the venue lists them.
+    pub fn instruments(&self) -> impl Iterator<Item = &Instrument> {
+        self.instruments.values()
+    }
+
+    /// The number of orders open on `symbol` in `driver`'s engine (validation's open-order
+    /// count).
+    pub fn open_orders<J: crate::journal::Journal + 'static>(
+        driver: &crate::driver::ExecDriver<J>,
+        symbol: &str,
+    ) -> u32 {
+        driver.with_engine(|engine| {
+            let open = engine
+                .orders()
+                .filter(|o| o.request.symbol == symbol && o.status.is_open())
+                .count();
+            u32::try_from(open).unwrap_or(u32::MAX)
+        })
+    }
+
     /// Calls `f` with the validation context of `request` given `open_orders` open on its
     /// symbol, or with `None` when the symbol is not served.
     pub fn with_context<R>(

@@ -251,7 +251,7 @@ fn health<J: Journal + 'static>(driver: &ExecDriver<J>, started: Instant) -> imp
 }
 
 /// The configured key pair, or the simulator's default pair for a Kestrel simulator.
-async fn credentials(venue: &VenueConfig, endpoints: &Endpoints) -> Result<Credentials> {
+pub(super) async fn credentials(venue: &VenueConfig, endpoints: &Endpoints) -> Result<Credentials> {
     if let (Some(key), Some(secret)) = (&venue.api_key, &venue.api_secret) {
         return Ok(Credentials::new(key.expose(), secret.expose()));
     }

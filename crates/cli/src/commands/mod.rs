@@ -8,4 +8,5 @@ pub mod http_auth;
 pub mod md;
 pub mod metrics;
 pub mod record;
+pub mod run;
 pub mod sim;

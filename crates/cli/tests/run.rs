@@ -1,0 +1,229 @@
+//! `kestrel run` as a newcomer runs it: no arguments but a data directory and free ports. The
+//! embedded simulator, market data, execution, the default strategies, risk and the account
+//! monitor come up; `/status` names the venue's address; the strategies trade; the kill
+//! switch empties the venue's book of our orders and halts the strategies; the account
+//! monitor's wallet agrees with the venue's to the last unit; every fill the venue reports is
+//! in the store; SIGTERM exits 0.
+
+// Test code: a panic is a failed assertion.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use kestrel_model::Money;
+use kestrel_venue::binance::orders::TradeQuery;
+use kestrel_venue::binance::rest::{RestClient, RestConfig};
+use kestrel_venue::binance::signing::Credentials;
+use serde_json::{Value, json};
+use support::{Running, free_port, spawn_with, terminate, wait_for_line};
+
+/// A config with two strategies that trade at once on the simulator: a momentum taker
+/// with a hair trigger (fills) and a grid (resting orders).
+const CONFIG: &str = r#"
+[market_data]
+symbols = ["BTCUSDT"]
+
+[sim]
+symbols = ["BTCUSDT"]
+
+[[strategies.instances]]
+name = "momentum-fast"
+type = "momentum"
+symbol = "BTCUSDT"
+order_size = "0.002"
+parameters = { lookback = 5, threshold = "0.005", urgency = "aggressive", interval_ms = 200 }
+
+[[strategies.instances]]
+name = "grid-btc"
+type = "grid"
+symbol = "BTCUSDT"
+order_size = "0.002"
+parameters = { spacing = "20", levels = 3 }
+"#;
+
+/// `kestrel run --config` with its store in `data`, the simulator on `venue`, HTTP on `http`.
+fn start_run(data: &Path, venue: u16, http: u16) -> Running {
+    let listen = format!("127.0.0.1:{venue}");
+    let config = data.join("kestrel.toml");
+    std::fs::write(&config, CONFIG).unwrap();
+    let mut run = spawn_with(
+        &[
+            "--config",
+            config.to_str().unwrap(),
+            "run",
+            "--http",
+            &format!("127.0.0.1:{http}"),
+        ],
+        &[
+            ("KESTREL_STORE__DATA_DIR", data.to_str().unwrap()),
+            ("KESTREL_SIM__LISTEN", listen.as_str()),
+        ],
+    );
+    wait_for_line(&mut run, "kestrel run: venue");
+    run
+}
+
+async fn get(url: &str) -> Value {
+    reqwest::get(url).await.unwrap().json().await.unwrap()
+}
+
+async fn post(url: &str, body: &Value) -> (u16, Value) {
+    let response = reqwest::Client::new()
+        .post(url)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// Polls `url` until `done` holds on its JSON, failing after `limit`.
+async fn wait_until(url: &str, limit: Duration, done: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + limit;
+    loop {
+        let body = match reqwest::get(url).await {
+            Ok(response) => response.json::<Value>().await.ok(),
+            Err(_) => None,
+        };
+        if let Some(body) = &body
+            && done(body)
+        {
+            return body.clone();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{url} never reached the state: {body:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+fn venue_client(venue: &str) -> RestClient {
+    let credentials = Credentials::new(
+        kestrel_sim::server::DEFAULT_API_KEY,
+        kestrel_sim::server::DEFAULT_API_SECRET,
+    );
+    RestClient::new(RestConfig::new(venue), credentials).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_trades_on_the_embedded_simulator_and_the_kill_switch_stops_it() {
+    let data = tempfile::tempdir().unwrap();
+    let (venue_port, http) = (free_port(), free_port());
+    let mut run = start_run(data.path(), venue_port, http);
+    let api = format!("http://127.0.0.1:{http}");
+    let venue = format!("http://127.0.0.1:{venue_port}");
+
+    let status = wait_until(&format!("{api}/status"), Duration::from_secs(30), |s| {
+        s["status"] == "healthy"
+    })
+    .await;
+    assert_eq!(status["venue"]["url"], venue.as_str(), "{status}");
+    assert_eq!(status["venue"]["embedded"], true);
+    let names: Vec<&str> = status["strategies"]["instances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["momentum", "grid"]);
+
+    // The strategies trade: the grid rests orders at the venue, and fills happen.
+    let truth = venue_client(&venue);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while truth.open_orders(Some("BTCUSDT")).await.unwrap().is_empty()
+        || truth
+            .user_trades(&TradeQuery::symbol("BTCUSDT"))
+            .await
+            .unwrap()
+            .is_empty()
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the strategies placed no resting order or made no fill"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+
+    // Kill: the venue holds none of our orders, strategies are halted and /status says so.
+    let (code, report) = post(
+        &format!("{api}/api/v1/risk/kill"),
+        &json!({"reason": "test"}),
+    )
+    .await;
+    assert_eq!(code, 200, "{report}");
+    assert!(
+        truth.open_orders(Some("BTCUSDT")).await.unwrap().is_empty(),
+        "{report}"
+    );
+    let status = get(&format!("{api}/status")).await;
+    assert_eq!(status["strategies"]["halted"], "test", "{status}");
+    assert_eq!(status["risk"]["kill_switch"]["engaged"], true);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(
+        truth.open_orders(Some("BTCUSDT")).await.unwrap().is_empty(),
+        "a halted strategy placed an order"
+    );
+
+    check_account_matches_venue(&api, &truth).await;
+    check_fills_stored(&truth, data.path()).await;
+
+    let (code, resumed) = post(&format!("{api}/api/v1/risk/resume"), &json!({})).await;
+    assert_eq!((code, &resumed["resumed"]), (200, &json!(true)));
+    terminate(&mut run);
+}
+
+/// Once quiet, the monitor's USDT wallet equals the venue's exactly.
+async fn check_account_matches_venue(api: &str, truth: &RestClient) {
+    let venue = truth.account().await.unwrap();
+    let wallet = venue
+        .assets
+        .iter()
+        .find(|a| a.asset == "USDT")
+        .unwrap()
+        .wallet_balance;
+    let url = format!("{api}/api/v1/account/balance");
+    wait_until(&url, Duration::from_secs(20), |body| {
+        let usdt = body
+            .as_array()
+            .and_then(|b| b.iter().find(|a| a["asset"] == "USDT"))
+            .or_else(|| {
+                body["balances"]
+                    .as_array()
+                    .and_then(|b| b.iter().find(|a| a["asset"] == "USDT"))
+            });
+        usdt.and_then(|a| a["total_balance"].as_str())
+            .and_then(|t| Money::parse(t).ok())
+            == Some(wallet)
+    })
+    .await;
+}
+
+/// Every trade the venue reports is in the store's fills.
+async fn check_fills_stored(truth: &RestClient, data: &Path) {
+    let trades = truth
+        .user_trades(&TradeQuery::symbol("BTCUSDT"))
+        .await
+        .unwrap();
+    let store = kestrel_store::Store::sqlite(data.join("kestrel.sqlite"))
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let stored = store.count_fills(Some("BTCUSDT")).await.unwrap();
+        if stored == trades.len() as u64 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{stored} fills stored, the venue reports {}",
+            trades.len()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    store.close().await;
+}
