@@ -29,6 +29,9 @@ symbols = ["BTCUSDT"]
 [sim]
 symbols = ["BTCUSDT"]
 
+[strategies]
+enable_hot_reload = true
+
 [[strategies.instances]]
 name = "momentum-fast"
 type = "momentum"
@@ -148,6 +151,22 @@ async fn run_trades_on_the_embedded_simulator_and_the_kill_switch_stops_it() {
         );
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
+
+    // Hot reload: a changed threshold and risk limit apply without a restart.
+    let config = data.path().join("kestrel.toml");
+    let edited = CONFIG
+        .replace("threshold = \"0.005\"", "threshold = \"0.5\"")
+        .replace(
+            "[strategies]",
+            "[risk]\nmax_orders_per_second = 7\n\n[strategies]",
+        );
+    std::fs::write(&config, edited).unwrap();
+    let status = wait_until(&format!("{api}/status"), Duration::from_secs(15), |s| {
+        s["risk"]["limits"]["max_orders_per_second"] == 7
+    })
+    .await;
+    let momentum = &status["strategies"]["instances"][0]["strategy"];
+    assert_eq!(momentum["threshold_pct"], "0.5", "{status}");
 
     // Kill: the venue holds none of our orders, strategies are halted and /status says so.
     let (code, report) = post(

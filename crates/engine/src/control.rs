@@ -40,6 +40,11 @@ pub enum Control {
         /// Whether it was engaged.
         reply: oneshot::Sender<bool>,
     },
+    /// A changed configuration to apply (hot reload).
+    Reload {
+        /// The new configuration.
+        config: Box<kestrel_model::config::Config>,
+    },
     /// The core's status.
     Status {
         /// Where it goes.
@@ -99,6 +104,12 @@ impl ControlSender {
         let (reply, answer) = oneshot::channel();
         self.0.send(Control::Status { reply }).await.ok()?;
         answer.await.ok()
+    }
+
+    /// Hands the core a changed configuration.
+    pub async fn reload(&self, config: kestrel_model::config::Config) {
+        let config = Box::new(config);
+        let _ = self.0.send(Control::Reload { config }).await;
     }
 
     /// Tells the core an order of its ended before placement.

@@ -7,6 +7,7 @@
 //! The same core runs live, on the simulator and in a backtest; only what feeds it changes.
 
 use kestrel_model::book::OrderBook;
+use kestrel_model::config::{RiskConfig, StrategiesConfig};
 use kestrel_model::event::MarketEvent;
 use kestrel_model::order::PositionSide;
 use kestrel_model::{Fill, OrderRequest};
@@ -14,7 +15,8 @@ use kestrel_risk::{
     FlattenOrder, KillSwitchStatus, RiskEngine, RiskEvent, RiskRule, RiskStatus, Stage,
 };
 use kestrel_strategy::{
-    CloseReason, InstanceState, MarketState, OrderCommand, Outbox, StrategyEngine,
+    CloseReason, ConfigError, InstanceState, MarketState, OrderCommand, Outbox, ReloadReport,
+    StrategyEngine,
 };
 use serde::Serialize;
 
@@ -184,6 +186,25 @@ impl TradingCore {
     pub fn resume(&mut self, now_ms: u64) -> bool {
         self.halted = None;
         self.risk.release_kill_switch(now_ms)
+    }
+
+    /// Applies a changed configuration (hot reload): the strategies' instances and the risk
+    /// limits. All of the strategies' change or none of it; returns what changed, and the
+    /// cancels of withdrawn quotes as actions.
+    ///
+    /// # Errors
+    /// The strategies' refusal, naming each refused instance; nothing changed then.
+    pub fn reload(
+        &mut self,
+        strategies: &StrategiesConfig,
+        risk: RiskConfig,
+        now_ms: u64,
+    ) -> Result<(ReloadReport, Vec<CoreAction>), ConfigError> {
+        self.actions.clear();
+        let report = self.strategies.apply_config(strategies, &mut self.outbox)?;
+        self.risk.reconfigure(risk);
+        self.settle(now_ms);
+        Ok((report, std::mem::take(&mut self.actions)))
     }
 
     /// The kill switch's state.

@@ -71,6 +71,8 @@ pub struct SystemOptions {
     pub venue: Venue,
     /// `live`, `simulation` or `observation` (strategies' orders are stamped with it).
     pub mode: ExecutionMode,
+    /// The config file, watched for changes when `strategies.enable_hot_reload` is on.
+    pub config_file: Option<PathBuf>,
 }
 
 /// The running system.
@@ -112,6 +114,13 @@ impl TradingSystem {
     /// What could not start, naming the component and, for configuration, the key.
     pub async fn start(options: SystemOptions) -> Result<Self> {
         let config = &options.config;
+        if options.mode == ExecutionMode::Simulation
+            && matches!(options.venue, Venue::Remote { .. })
+        {
+            anyhow::bail!(
+                "--mode simulation: paper trading against a remote venue's live book is not wired into `kestrel run` yet; run on the embedded simulator (--venue sim), or use --mode observation"
+            );
+        }
         let (embedded, link) = start_venue(&options).await?;
         let rest = RestClient::new(RestConfig::new(&link.rest), link.credentials.clone())
             .context("cannot build the venue's REST client")?;
@@ -141,6 +150,10 @@ impl TradingSystem {
             feeds: Arc::clone(&feeds),
             control: control.clone(),
         };
+        if let (Some(file), true) = (&options.config_file, config.strategies.enable_hot_reload) {
+            let watch = crate::reload::watch(file.clone(), control.clone(), stopped.clone());
+            tasks.push(tokio::spawn(watch));
+        }
         tasks.push(tokio::spawn(run_core(core, parts, market, inbox, stopped)));
         Ok(Self {
             venue_url: link.rest,
@@ -304,8 +317,14 @@ fn build_core(options: &SystemOptions, context: &VenueContext) -> Result<Trading
     let config = &options.config;
     let strategies_config =
         defaults::strategies_or_default(&config.strategies, &config.market_data.symbols);
+    // Paper trading against the embedded simulator is live trading against it: the orders
+    // go to the simulator's matching engine either way.
+    let execution_mode = match options.mode {
+        ExecutionMode::Observation => ExecutionMode::Observation,
+        ExecutionMode::Live | ExecutionMode::Simulation => ExecutionMode::Live,
+    };
     let settings = EngineSettings {
-        execution_mode: options.mode,
+        execution_mode,
         ..EngineSettings::default()
     };
     let instruments: Vec<_> = context.instruments().cloned().collect();
@@ -515,6 +534,19 @@ async fn handle_control(core: &mut TradingCore, parts: &CoreParts, control: Cont
         }
         Control::Status { reply } => {
             let _ = reply.send(core.status(now));
+        }
+        Control::Reload { config } => {
+            let strategies =
+                defaults::strategies_or_default(&config.strategies, &config.market_data.symbols);
+            match core.reload(&strategies, config.risk.clone(), now) {
+                Ok((report, actions)) => {
+                    tracing::info!(target: "kestrel::engine", ?report, "configuration reloaded");
+                    dispatch(&parts.driver, &parts.context, &parts.control, actions);
+                }
+                Err(error) => {
+                    tracing::error!(target: "kestrel::engine", %error, "reloaded configuration refused; the running one stays");
+                }
+            }
         }
     }
 }

@@ -60,7 +60,7 @@ pub fn run(args: RunArgs, config_file: Option<&Path>) -> ExitCode {
         .enable_all()
         .build()
         .context("cannot start the async runtime")
-        .and_then(|runtime| runtime.block_on(serve(&args, loaded.config)));
+        .and_then(|runtime| runtime.block_on(serve(&args, loaded.config, config_file)));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -70,7 +70,7 @@ pub fn run(args: RunArgs, config_file: Option<&Path>) -> ExitCode {
     }
 }
 
-async fn serve(args: &RunArgs, config: Config) -> Result<()> {
+async fn serve(args: &RunArgs, config: Config, config_file: Option<&Path>) -> Result<()> {
     let mode = match args.mode {
         Some(ModeArg::Live) => ExecutionMode::Live,
         Some(ModeArg::Simulation) => ExecutionMode::Simulation,
@@ -88,6 +88,7 @@ async fn serve(args: &RunArgs, config: Config) -> Result<()> {
         config,
         venue,
         mode,
+        config_file: config_file.map(Path::to_path_buf),
     })
     .await?;
     let app = system

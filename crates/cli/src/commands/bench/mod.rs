@@ -11,6 +11,7 @@ pub mod exec;
 pub mod measure;
 pub mod report;
 pub mod synthetic;
+pub mod tick;
 pub mod workload;
 
 use std::path::PathBuf;
@@ -32,6 +33,8 @@ pub enum BenchCommand {
     /// Time order request → bytes on the socket against an in-process simulator on
     /// loopback, one order at a time.
     Exec(exec::ExecBenchArgs),
+    /// Time market event → strategy → risk → signed order bytes through the trading core.
+    Tick(tick::TickBenchArgs),
 }
 
 /// Options of `kestrel bench marketdata`.
@@ -67,6 +70,7 @@ pub fn run(command: BenchCommand) -> ExitCode {
     let result = match command {
         BenchCommand::Marketdata(args) => marketdata(&args),
         BenchCommand::Exec(args) => exec::run(&args),
+        BenchCommand::Tick(args) => tick::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
