@@ -10,13 +10,14 @@ use kestrel_model::book::OrderBook;
 use kestrel_model::config::{RiskConfig, StrategiesConfig};
 use kestrel_model::event::MarketEvent;
 use kestrel_model::order::PositionSide;
+use kestrel_model::position::Position;
 use kestrel_model::{Fill, OrderRequest};
 use kestrel_risk::{
     FlattenOrder, KillSwitchStatus, RiskEngine, RiskEvent, RiskRule, RiskStatus, Stage,
 };
 use kestrel_strategy::{
-    CloseReason, ConfigError, InstanceState, MarketState, OrderCommand, Outbox, ReloadReport,
-    StrategyEngine,
+    CloseReason, ConfigError, InstanceState, MarketState, OpenOrder, OrderCommand, Outbox,
+    ReloadReport, SetupError, StrategyEngine,
 };
 use serde::Serialize;
 
@@ -205,6 +206,25 @@ impl TradingCore {
         self.risk.reconfigure(risk);
         self.settle(now_ms);
         Ok((report, std::mem::take(&mut self.actions)))
+    }
+
+    /// Start-up recovery of instance `name`: its open orders at the venue (those carrying its
+    /// tag are adopted or cancelled) and its position rebuilt from its stored fills.
+    ///
+    /// # Errors
+    /// The strategy engine's refusal (unknown or stopped instance, position of another symbol).
+    pub fn recover(
+        &mut self,
+        name: &str,
+        open_orders: &[OpenOrder],
+        position: Position,
+        now_ms: u64,
+    ) -> Result<&[CoreAction], SetupError> {
+        self.actions.clear();
+        self.strategies
+            .recover(name, open_orders, position, now_ms, &mut self.outbox)?;
+        self.settle(now_ms);
+        Ok(&self.actions)
     }
 
     /// The kill switch's state.

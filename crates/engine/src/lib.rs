@@ -8,6 +8,7 @@ pub mod control;
 pub mod core;
 pub mod defaults;
 pub mod http;
+pub mod recover;
 pub mod reload;
 pub mod system;
 

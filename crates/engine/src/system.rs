@@ -131,7 +131,9 @@ impl TradingSystem {
             })?);
         let driver = Arc::new(start_execution(config, &link).await?);
         let account = Arc::new(start_account(config, rest.clone()).await?);
-        let core = build_core(&options, &context)?;
+        let mut core = build_core(&options, &context)?;
+        let recovered = recover_strategies(&mut core, &rest, config).await?;
+        let driver_for_recovery = Arc::clone(&driver);
         let (stop, stopped) = watch::channel(false);
         let mut tasks = Vec::new();
         let (feeds, ring_path) = start_market_data(config, &link, &stopped, &mut tasks).await?;
@@ -143,6 +145,7 @@ impl TradingSystem {
             stopped.clone(),
         )));
         let (control, inbox) = crate::control::channel();
+        dispatch(&driver_for_recovery, &context, &control, recovered);
         let parts = CoreParts {
             driver: Arc::clone(&driver),
             context: Arc::clone(&context),
@@ -311,6 +314,22 @@ async fn start_account(config: &Config, rest: RestClient) -> Result<AccountMonit
     )
     .await
     .context("cannot start the account monitor")
+}
+
+/// Hands each strategy its venue orders and its stored position (see [`crate::recover`]).
+async fn recover_strategies(
+    core: &mut TradingCore,
+    rest: &RestClient,
+    config: &Config,
+) -> Result<Vec<CoreAction>> {
+    let store = kestrel_store::Store::open(&config.store)
+        .await
+        .context("cannot open the store to recover the strategies")?;
+    let actions = crate::recover::recover(core, rest, &store, now_ms())
+        .await
+        .context("cannot recover the strategies' orders and positions")?;
+    store.close().await;
+    Ok(actions)
 }
 
 fn build_core(options: &SystemOptions, context: &VenueContext) -> Result<TradingCore> {

@@ -67,7 +67,8 @@ pub fn run(args: &TickBenchArgs) -> Result<()> {
             Price::from_raw(60_120 * Price::ONE.raw()),
         );
         let mid = if n % 2 == 0 { low } else { high };
-        let time_ms = 1_790_000_000_000 + n * 10;
+        // 200 ms apart: five orders a second, inside the default `max_orders_per_second`.
+        let time_ms = 1_790_000_000_000 + n * 200;
         let start = Instant::now();
         let placed = one_event(&mut core, mid, time_ms, n, &credentials)?;
         let elapsed = start.elapsed();
@@ -172,7 +173,6 @@ fn core() -> Result<TradingCore> {
     )
     .map_err(|e| anyhow::anyhow!("{e}"))?;
     let risk_config = RiskConfig {
-        max_orders_per_second: 1_000_000,
         max_position_size_usdt: Money::parse("1000000000")?,
         max_total_exposure_usdt: Money::parse("1000000000")?,
         max_order_notional_usdt: Money::parse("1000000000")?,
