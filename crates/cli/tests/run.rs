@@ -168,6 +168,16 @@ async fn run_trades_on_the_embedded_simulator_and_the_kill_switch_stops_it() {
     let momentum = &status["strategies"]["instances"][0]["strategy"];
     assert_eq!(momentum["threshold_pct"], "0.5", "{status}");
 
+    // A few minutes of market time: the market paused, then stepped a second at a time, the
+    // strategies trading between the steps.
+    let step = format!("{venue}/sim/v1/market/step");
+    post(&format!("{venue}/sim/v1/market/pause"), &json!({})).await;
+    for _ in 0..MARKET_SECONDS {
+        let (code, _) = post(&step, &json!({ "ms": 1000 })).await;
+        assert_eq!(code, 200);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
     // Kill: the venue holds none of our orders, strategies are halted and /status says so.
     let (code, report) = post(
         &format!("{api}/api/v1/risk/kill"),
@@ -189,6 +199,7 @@ async fn run_trades_on_the_embedded_simulator_and_the_kill_switch_stops_it() {
     );
 
     check_account_matches_venue(&api, &truth).await;
+    check_pnl_and_positions(&api, &truth).await;
     check_fills_stored(&truth, data.path()).await;
 
     let (code, resumed) = post(&format!("{api}/api/v1/risk/resume"), &json!({})).await;
@@ -222,12 +233,70 @@ async fn check_account_matches_venue(api: &str, truth: &RestClient) {
     .await;
 }
 
+/// Market seconds the strategies trade through.
+const MARKET_SECONDS: u32 = 180;
+
+/// Every trade of the account on BTCUSDT, paging through the venue's answers.
+async fn all_trades(truth: &RestClient) -> Vec<kestrel_venue::binance::orders::UserTrade> {
+    let mut trades = Vec::new();
+    loop {
+        let mut query = TradeQuery::symbol("BTCUSDT");
+        query.limit = Some(1000);
+        query.from_id = trades
+            .last()
+            .map(|t: &kestrel_venue::binance::orders::UserTrade| t.id + 1);
+        let page = truth.user_trades(&query).await.unwrap();
+        let done = page.len() < 1000;
+        trades.extend(page);
+        if done {
+            return trades;
+        }
+    }
+}
+
+/// The monitor's realized P&L and fees equal the sums of the venue's own trade records, its
+/// position equals the venue's, and its last reconciliation found no mismatch.
+async fn check_pnl_and_positions(api: &str, truth: &RestClient) {
+    let trades = all_trades(truth).await;
+    let sum = |f: fn(&kestrel_venue::binance::orders::UserTrade) -> Money| {
+        trades
+            .iter()
+            .fold(Money::ZERO, |acc, t| acc.try_add(f(t)).unwrap())
+    };
+    let (realized, fees) = (sum(|t| t.realized_pnl), sum(|t| t.commission));
+    let pnl = get(&format!("{api}/api/v1/account/pnl")).await;
+    let money = |v: &Value| Money::parse(v.as_str().unwrap()).unwrap();
+    assert_eq!(money(&pnl["realized_pnl"]), realized, "{pnl}");
+    assert_eq!(money(&pnl["fees_paid"]), fees, "{pnl}");
+
+    let venue_qty = truth
+        .position_risk(Some("BTCUSDT"))
+        .await
+        .unwrap()
+        .iter()
+        .fold(kestrel_model::Qty::ZERO, |acc, p| {
+            acc.try_add(p.position_amt).unwrap()
+        });
+    let positions = get(&format!("{api}/api/v1/account/positions")).await;
+    let ours = positions
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["symbol"] == "BTCUSDT")
+        .fold(kestrel_model::Qty::ZERO, |acc, p| {
+            acc.try_add(kestrel_model::Qty::parse(p["qty"].as_str().unwrap()).unwrap())
+                .unwrap()
+        });
+    assert_eq!(ours, venue_qty, "{positions}");
+
+    let url = format!("{api}/api/v1/account/reconciliation");
+    let report = wait_until(&url, Duration::from_secs(20), |r| r["timestamp"].is_u64()).await;
+    assert_eq!(report["mismatch"], false, "{report}");
+}
+
 /// Every trade the venue reports is in the store's fills.
 async fn check_fills_stored(truth: &RestClient, data: &Path) {
-    let trades = truth
-        .user_trades(&TradeQuery::symbol("BTCUSDT"))
-        .await
-        .unwrap();
+    let trades = all_trades(truth).await;
     let store = kestrel_store::Store::sqlite(data.join("kestrel.sqlite"))
         .await
         .unwrap();
