@@ -21,6 +21,13 @@
 //! and a stable `code`. HTTP 200 when accepted (a repeated request id gets the first answer
 //! again, also 200), 400 for a body that is not an order request, 422 when refused, 502 when
 //! failed, 500 when the journal cannot record the intent (nothing was sent).
+//!
+//! # Execution modes (seed FR-OE-007)
+//!
+//! [`router`] serves a live service. [`router_in_mode`] serves the service's mode: in
+//! `simulation` (paper) the driver's venue is the paper venue, so a request marked
+//! `"execution_mode": "simulation"` is placed like an unmarked one; in `observation` nothing
+//! is placed at all and [`observation_router`] answers instead (module [`observation`]).
 
 use std::sync::Arc;
 
@@ -30,7 +37,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use kestrel_model::order::{Order, OrderStatus};
+use kestrel_model::order::{ExecutionMode, Order, OrderStatus};
 use kestrel_model::{OrderRequest, Qty};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -41,10 +48,15 @@ use crate::driver::ExecDriver;
 use crate::engine::{CancelOutcome, CancelRefusal};
 use crate::journal::Journal;
 
+pub mod observation;
+
+pub use observation::{ObservedCounts, Observer, observation_router};
+
 /// What the routes share.
 pub struct OrderApi<J: Journal + 'static> {
     driver: Arc<ExecDriver<J>>,
     context: Arc<VenueContext>,
+    mode: ExecutionMode,
 }
 
 impl<J: Journal + 'static> Clone for OrderApi<J> {
@@ -52,14 +64,26 @@ impl<J: Journal + 'static> Clone for OrderApi<J> {
         Self {
             driver: Arc::clone(&self.driver),
             context: Arc::clone(&self.context),
+            mode: self.mode,
         }
     }
 }
 
-/// The order routes over `driver`, validating against `context`.
+/// The order routes of a live service over `driver`, validating against `context`.
 pub fn router<J: Journal + 'static>(
     driver: Arc<ExecDriver<J>>,
     context: Arc<VenueContext>,
+) -> Router {
+    router_in_mode(driver, context, ExecutionMode::Live)
+}
+
+/// The order routes of a service in `mode` whose driver trades on that mode's venue (the
+/// real one live, the paper venue in simulation); see the module docs. An observation service
+/// has no driver: it mounts [`observation_router`].
+pub fn router_in_mode<J: Journal + 'static>(
+    driver: Arc<ExecDriver<J>>,
+    context: Arc<VenueContext>,
+    mode: ExecutionMode,
 ) -> Router {
     Router::new()
         .route(
@@ -67,12 +91,26 @@ pub fn router<J: Journal + 'static>(
             get(list::<J>).post(submit::<J>).delete(cancel_symbol::<J>),
         )
         .route("/api/v1/orders/{id}", get(one::<J>).delete(cancel::<J>))
-        .with_state(OrderApi { driver, context })
+        .with_state(OrderApi {
+            driver,
+            context,
+            mode,
+        })
+}
+
+/// The request as the driver should see it. The order engine places `live` requests on its
+/// driver's venue; in a paper service that venue is the paper venue, so a request marked
+/// for simulation is placed as the engine's `live`.
+fn for_service(mut request: OrderRequest, mode: ExecutionMode) -> OrderRequest {
+    if mode == ExecutionMode::Simulation && request.execution_mode == ExecutionMode::Simulation {
+        request.execution_mode = ExecutionMode::Live;
+    }
+    request
 }
 
 async fn submit<J: Journal + 'static>(State(api): State<OrderApi<J>>, body: Bytes) -> Response {
     let request: OrderRequest = match serde_json::from_slice(&body) {
-        Ok(request) => request,
+        Ok(request) => for_service(request, api.mode),
         Err(error) => return bad_request(&format!("not an order request: {error}")),
     };
     let open = open_orders(&api.driver, &request.symbol);

@@ -42,7 +42,10 @@
 //! listen-key upkeep, reconnects and REST reconciliation, and start-up recovery of in-flight
 //! journal intents. With a store ([`driver::ExecDriver::start_persisted`]) it also records
 //! every order change and fill losslessly ([`persist`]) and, after a restart, tracks the orders
-//! earlier runs left open and recovers the fills made while no process ran.
+//! earlier runs left open and recovers the fills made while no process ran. Conditional orders
+//! (stop, take-profit, trailing stop) go to the venue's algo service and are followed through
+//! the order their trigger places ([`engine`]). [`publish::EventPublisher`] puts the driver's
+//! events on the bus as JSON — `orders.{symbol}` and `fills.{symbol}`, in process and on NATS.
 //!
 //! ```text
 //! OrderRequest ──► Engine::submit ── repeat ──► first answer again (journal insert-or-get)
@@ -69,6 +72,7 @@ pub mod http;
 pub mod journal;
 pub mod outcome;
 pub mod persist;
+pub mod publish;
 pub mod ratelimit;
 pub mod retry;
 mod telemetry;

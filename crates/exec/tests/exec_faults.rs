@@ -16,10 +16,7 @@ use kestrel_exec::breaker::BreakerState;
 use kestrel_exec::journal::{IntentState, MemoryJournal};
 use kestrel_model::config::Transport;
 use kestrel_venue::binance::orders::OrderKey;
-use support::{
-    AnswerBlackhole, Market, PATIENCE, execution, fault, place, start_driver, start_sim,
-    venue_count,
-};
+use support::{Market, PATIENCE, execution, fault, place, start_driver, start_sim, venue_count};
 
 const ORDER_PATH: &str = "/fapi/v1/order";
 
@@ -231,14 +228,8 @@ async fn a_stalled_placement_is_queried_and_resent_under_the_same_id_only_once_a
 #[tokio::test]
 async fn a_placement_whose_answer_is_lost_is_found_by_query_and_adopted_not_resent() {
     let sim = start_sim().await;
-    let relay = AnswerBlackhole::start(sim.local_addr()).await;
     let journal = MemoryJournal::new();
-    let config = execution(Transport::Rest, 3);
-    let driver = start_driver(&sim, &config, journal.clone(), "fad.1", |c| {
-        c.user_stream = false;
-        c.rest_url = relay.url();
-    })
-    .await;
+    let (relay, driver) = support::start_behind_blackhole(&sim, journal.clone(), "fad.1").await;
     let market = Market::read(&sim).await;
     // The venue executes the placement, but its answer never reaches the driver.
     relay.swallow_answers(true);
@@ -248,12 +239,7 @@ async fn a_placement_whose_answer_is_lost_is_found_by_query_and_adopted_not_rese
     let client_order_id = driver.with_engine(|e| e.client_order_id_of("r1").unwrap().to_owned());
     let truth = support::rest(&sim);
     let key = OrderKey::ClientOrderId(client_order_id.clone());
-    let landed = async {
-        while truth.query_order(support::SYMBOL, &key).await.is_err() {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    };
-    tokio::time::timeout(PATIENCE, landed).await.unwrap();
+    support::eventually(|| async { truth.query_order(support::SYMBOL, &key).await.is_ok() }).await;
     // The driver's placement has timed out (or will), and its queries go unanswered too
     // until the answers flow again.
     relay.swallow_answers(false);

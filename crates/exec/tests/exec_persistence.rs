@@ -7,7 +7,8 @@
 //! against the simulator with a store journal: what it places and fills ends up in the
 //! `orders` and `fills` tables exactly once; and after a crash, the next run tracks the orders
 //! the first left open, records the fills the venue made while nothing ran — once — and can
-//! cancel those orders.
+//! cancel those orders; a stop order of the first run that triggered meanwhile is caught up
+//! through its child order.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -456,6 +457,71 @@ async fn an_open_order_the_store_missed_is_adopted_from_the_venue_recorded_and_c
             (row.status, row.venue_order_id),
             (OrderStatus::Canceled, ours.venue_order_id()),
             "{label}: recorded again"
+        );
+        sim.shutdown().await;
+    }
+}
+
+#[tokio::test]
+async fn a_stop_of_a_crashed_run_is_tracked_again_and_its_trigger_while_down_recorded_once() {
+    for db in TestDatabase::all("exec_stop_restart").await {
+        let label = db.label();
+        let sim = start_sim().await;
+        let market = Market::read(&sim).await;
+        let config = execution(Transport::Websocket, 3);
+        let first = start_persisted(&sim, &config, &db, "sr.1", |_| {}).await;
+        let stop = place(&first, &market, market.stop_sell("stop", "0.010")).await;
+        let id = client_order_id(&stop);
+        wait_persisted(&first).await;
+        drop(first); // a crash
+
+        // While nothing runs, the stop triggers and its child order fills.
+        support::move_mark(&sim, market.mark_below_stops()).await;
+        let venue = rest(&sim);
+        let algo = venue
+            .query_algo_order(&OrderKey::ClientOrderId(id.clone()))
+            .await
+            .unwrap();
+        let child = algo.actual_order_id.expect("triggered");
+        let trades = venue
+            .user_trades(&TradeQuery::order(SYMBOL, child))
+            .await
+            .unwrap();
+        assert!(!trades.is_empty(), "{label}: the child filled");
+
+        let second = start_persisted(&sim, &config, &db, "sr.1", |_| {}).await;
+        let mut events = second.subscribe();
+        wait_for(&second, &mut events, |e| {
+            e.order(&id)
+                .is_some_and(|o| o.status == OrderStatus::Filled)
+        })
+        .await;
+        assert_eq!(
+            order_of(&second, &id).venue_order_id,
+            Some(child),
+            "{label}"
+        );
+        let counts = wait_persisted(&second).await;
+        assert_eq!(
+            (counts.fills_new, counts.fills_duplicate),
+            (u64::try_from(trades.len()).unwrap(), 0),
+            "{label}"
+        );
+        second.shutdown().await;
+
+        let store = store(&db).await;
+        let stored = store.fills_for_order(&id).await.unwrap();
+        let stored_ids: Vec<u64> = stored.iter().map(|f| f.fill.trade_id).collect();
+        let venue_ids: Vec<u64> = trades.iter().map(|t| t.id).collect();
+        assert_eq!(
+            stored_ids, venue_ids,
+            "{label}: the child's fills, as ours, once"
+        );
+        let row = order_row(&store, &id).await;
+        assert_eq!(
+            (row.status, row.executed_qty),
+            (OrderStatus::Filled, qty("0.010")),
+            "{label}"
         );
         sim.shutdown().await;
     }

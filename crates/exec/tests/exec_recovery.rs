@@ -9,36 +9,15 @@
 mod support;
 
 use kestrel_exec::OrderAnswer;
-use kestrel_exec::journal::{IntentState, Journal, MemoryJournal, NewIntent};
+use kestrel_exec::journal::{IntentState, Journal, MemoryJournal};
 use kestrel_model::config::Transport;
-use kestrel_model::order::{OrderRequest, OrderStatus};
+use kestrel_model::order::OrderStatus;
 use kestrel_venue::binance::orders::{NewOrder, OrderKey};
 use kestrel_venue::binance::signing::local_now_ms;
 use support::{
-    Market, SYMBOL, all_orders, execution, order_of, place, rest, start_driver, start_sim,
-    venue_count,
+    Market, SYMBOL, all_orders, execution, journal_sent, order_of, place, rest, start_driver,
+    start_sim, venue_count,
 };
-
-/// Journals `request` under `client_order_id` as sent at `sent_at_ms`, as the crashed
-/// process did before writing it to the wire.
-fn journal_sent(
-    journal: &MemoryJournal,
-    mut request: OrderRequest,
-    client_order_id: &str,
-    sent_at_ms: u64,
-) -> OrderRequest {
-    request.client_order_id = Some(client_order_id.to_owned());
-    journal
-        .begin(NewIntent {
-            request_id: request.request_id.clone(),
-            client_order_id: client_order_id.to_owned(),
-            request: request.clone(),
-            created_at_ms: sent_at_ms,
-        })
-        .unwrap();
-    journal.mark_sent(&request.request_id, sent_at_ms).unwrap();
-    request
-}
 
 #[tokio::test]
 async fn restart_adopts_sent_intents_the_venue_has_and_fails_those_it_does_not() {

@@ -15,6 +15,10 @@
 //!   diff has arrived (so a diff that straddles the snapshot is in the file too).
 //! - [`run_snapshots`]: fetches the snapshots the recorder asks for with [`SnapshotClient`]
 //!   and hands them to the sink.
+//! - [`LineSender::channel`]: the same capture handed live to a consumer instead of a file
+//!   (the simulator's mirror of a venue, `kestrel exec --mode simulation`): each frame is
+//!   classified as the recording reader would classify its line and sent as a
+//!   [`RecordedMessage`].
 //!
 //! # Snapshot lines
 //!
@@ -79,6 +83,9 @@ pub struct RecorderStats {
     pub reformatted: u64,
     /// Snapshots that could not be fetched (the venue refused, or retries ran out).
     pub snapshot_failures: u64,
+    /// Frames a live consumer was not handed because they are not a JSON object (a file
+    /// keeps them verbatim; its reader skips them).
+    pub unreadable: u64,
 }
 
 /// Counters shared between the sink's thread and its senders.
@@ -89,6 +96,7 @@ struct Counters {
     snapshots: AtomicU64,
     reformatted: AtomicU64,
     snapshot_failures: AtomicU64,
+    unreadable: AtomicU64,
 }
 
 impl Counters {
@@ -99,7 +107,18 @@ impl Counters {
             snapshots: self.snapshots.load(Ordering::Acquire),
             reformatted: self.reformatted.load(Ordering::Acquire),
             snapshot_failures: self.snapshot_failures.load(Ordering::Acquire),
+            unreadable: self.unreadable.load(Ordering::Acquire),
         }
+    }
+
+    /// Counts one message handed over (a line written, or sent to a live consumer).
+    fn count(&self, kind: MessageKind) {
+        self.lines.fetch_add(1, Ordering::AcqRel);
+        let count = match kind {
+            MessageKind::Snapshot => &self.snapshots,
+            _ => &self.frames,
+        };
+        count.fetch_add(1, Ordering::AcqRel);
     }
 }
 
@@ -111,14 +130,38 @@ enum Entry {
     Finish,
 }
 
-/// A handle that queues lines for the sink's thread; cheap to clone.
+/// Where a [`LineSender`]'s messages go.
+#[derive(Debug, Clone)]
+enum Destination {
+    /// The sink's writer thread, which writes each frame verbatim.
+    Writer(mpsc::Sender<Entry>),
+    /// A live consumer, handed each frame classified.
+    Channel(mpsc::Sender<RecordedMessage>),
+}
+
+/// A handle that queues lines for the sink's thread (or hands them to a live consumer, see
+/// [`LineSender::channel`]); cheap to clone.
 #[derive(Debug, Clone)]
 pub struct LineSender {
-    queue: mpsc::Sender<Entry>,
+    queue: Destination,
     counters: Arc<Counters>,
 }
 
 impl LineSender {
+    /// A sender that hands every frame and snapshot, as the [`RecordedMessage`] a recording
+    /// of it would be read back as, to the returned receiver instead of writing it: the
+    /// recorder's capture for a consumer that follows the venue live. The queue is unbounded
+    /// like the sink's; [`Self::frame`] returns `false` once the receiver is gone.
+    #[must_use]
+    pub fn channel() -> (Self, mpsc::Receiver<RecordedMessage>) {
+        let (sender, receiver) = mpsc::channel();
+        let lines = Self {
+            queue: Destination::Channel(sender),
+            counters: Arc::new(Counters::default()),
+        };
+        (lines, receiver)
+    }
+
     /// Queues a stream frame received at `recv_ns` (wall clock, ns since the Unix epoch).
     /// Returns `false` when the sink has stopped (finished or failed).
     pub fn frame(&self, recv_ns: u64, frame: &str) -> bool {
@@ -128,13 +171,24 @@ impl LineSender {
         } else {
             frame.to_owned()
         };
-        self.send(RecordedMessage {
-            recv_ns,
-            kind: MessageKind::Other,
-            stream: None,
-            symbol: None,
-            raw,
-        })
+        let message = match &self.queue {
+            // The file keeps the frame verbatim; its reader classifies it.
+            Destination::Writer(_) => RecordedMessage {
+                recv_ns,
+                kind: MessageKind::Other,
+                stream: None,
+                symbol: None,
+                raw,
+            },
+            Destination::Channel(_) => match RecordedMessage::from_json(recv_ns, &raw) {
+                Ok(message) => message,
+                Err(_) => {
+                    self.counters.unreadable.fetch_add(1, Ordering::AcqRel);
+                    return true;
+                }
+            },
+        };
+        self.send(message)
     }
 
     /// Queues the REST depth snapshot `body` of `symbol`, received at `recv_ns`, under
@@ -163,7 +217,17 @@ impl LineSender {
     }
 
     fn send(&self, message: RecordedMessage) -> bool {
-        self.queue.send(Entry::Message(message)).is_ok()
+        match &self.queue {
+            Destination::Writer(queue) => queue.send(Entry::Message(message)).is_ok(),
+            Destination::Channel(consumer) => {
+                let kind = message.kind;
+                let sent = consumer.send(message).is_ok();
+                if sent {
+                    self.counters.count(kind);
+                }
+                sent
+            }
+        }
     }
 }
 
@@ -190,7 +254,10 @@ impl RecordingSink {
             .spawn(move || write_entries(writer, &entries, &thread_counters))
             .map_err(RecorderError::Spawn)?;
         Ok(Self {
-            sender: LineSender { queue, counters },
+            sender: LineSender {
+                queue: Destination::Writer(queue),
+                counters,
+            },
             thread,
         })
     }
@@ -208,7 +275,9 @@ impl RecordingSink {
     /// [`RecorderError::Write`] when the file could not be written (at any point of the
     /// recording), [`RecorderError::Panicked`] when the thread died.
     pub fn finish(self) -> Result<RecorderStats, RecorderError> {
-        let _ = self.sender.queue.send(Entry::Finish);
+        if let Destination::Writer(queue) = &self.sender.queue {
+            let _ = queue.send(Entry::Finish);
+        }
         let written = self.thread.join().map_err(|_| RecorderError::Panicked)?;
         written?;
         Ok(self.sender.stats())
@@ -247,12 +316,7 @@ fn write_one<W: Write>(
     counters: &Counters,
 ) -> Result<(), RecordingError> {
     writer.write_message(message)?;
-    counters.lines.fetch_add(1, Ordering::AcqRel);
-    let count = match message.kind {
-        MessageKind::Snapshot => &counters.snapshots,
-        _ => &counters.frames,
-    };
-    count.fetch_add(1, Ordering::AcqRel);
+    counters.count(message.kind);
     Ok(())
 }
 
@@ -440,6 +504,31 @@ mod tests {
         assert_eq!(messages[1].stream.as_deref(), Some("btcusdt@depthSnapshot"));
         assert_eq!(messages[2].raw, r#"{"result":null, "id":1}"#);
         assert!(!lines.frame(40, "{}"), "a finished sink refuses lines");
+    }
+
+    #[test]
+    fn a_channel_sender_hands_frames_over_classified_as_a_recording_would_read_them() {
+        let (lines, consumer) = LineSender::channel();
+        let diff = r#"{"stream":"btcusdt@depth@0ms","data":{"e":"depthUpdate","s":"BTCUSDT","U":1,"u":2,"pu":0,"b":[],"a":[]}}"#;
+        assert!(lines.frame(10, diff));
+        assert!(lines.snapshot(20, "BTCUSDT", r#"{"lastUpdateId":2,"bids":[],"asks":[]}"#));
+        assert!(lines.frame(30, "not json"), "skipped, not fatal");
+        let received: Vec<RecordedMessage> = consumer.try_iter().collect();
+        assert_eq!(received.len(), 2);
+        assert_eq!(received[0].kind, MessageKind::DepthDiff);
+        assert_eq!(received[0].stream.as_deref(), Some("btcusdt@depth@0ms"));
+        assert_eq!(received[0].symbol.as_deref(), Some("BTCUSDT"));
+        assert_eq!(received[1].kind, MessageKind::Snapshot);
+        let stats = lines.stats();
+        assert_eq!(
+            (stats.lines, stats.frames, stats.snapshots, stats.unreadable),
+            (2, 1, 1, 1)
+        );
+        drop(consumer);
+        assert!(
+            !lines.frame(40, diff),
+            "a consumer that left refuses frames"
+        );
     }
 
     #[test]

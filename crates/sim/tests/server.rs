@@ -5,6 +5,8 @@
 // Test code: a panic is a failed assertion.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support;
+
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -15,7 +17,6 @@ use kestrel_model::config::SimConfig;
 use kestrel_sim::api::sign;
 use kestrel_sim::server::{self, RunningSim, SimOptions};
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_tungstenite::tungstenite::Message;
 
@@ -52,40 +53,7 @@ async fn start_paced(
 
 /// A minimal HTTP/1.1 request over a fresh connection; returns status and JSON body.
 async fn http(sim: &RunningSim, method: &str, target: &str, body: &str) -> (u16, Value) {
-    let mut stream = TcpStream::connect(sim.local_addr()).await.unwrap();
-    let request = format!(
-        "{method} {target} HTTP/1.1\r\nHost: x\r\nX-MBX-APIKEY: {KEY}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).await.unwrap();
-    let text = String::from_utf8(raw).unwrap();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap();
-    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-    let body = if head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
-        dechunk(body)
-    } else {
-        body.to_owned()
-    };
-    (status, serde_json::from_str(&body).unwrap_or(Value::Null))
-}
-
-fn dechunk(body: &str) -> String {
-    let mut out = String::new();
-    let mut rest = body;
-    while let Some((size, tail)) = rest.split_once("\r\n") {
-        let size = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
-        if size == 0 {
-            break;
-        }
-        out.push_str(&tail[..size]);
-        rest = &tail[size + 2..];
-    }
-    out
+    support::http(sim.local_addr(), KEY, method, target, body).await
 }
 
 async fn ws(

@@ -14,6 +14,9 @@
 //! [`db`] (feature `db`) gives a test a database of its own on every available backend — a
 //! SQLite file in a temporary directory and a PostgreSQL schema — for the crates that test
 //! against the store.
+//!
+//! [`nats`] finds the NATS server of the tests that publish or subscribe on one, or says why
+//! they are skipped.
 
 // `GlobalAlloc` is an unsafe trait: this crate is the one place Kestrel needs `unsafe` for
 // allocation counting. It only forwards to the system allocator.
@@ -22,6 +25,7 @@
 #[cfg(feature = "db")]
 pub mod db;
 pub mod fuzzing;
+pub mod nats;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;

@@ -8,6 +8,10 @@
 //! the subject of that name. On other hosts a [`NatsSubscriber`] turns a [`crate::TopicPattern`]
 //! (whose `*` / `>` wildcards are NATS's own) into a subscription and yields decoded events.
 //!
+//! Other publishers use the same subjects for payloads of their own: the execution engine's
+//! JSON order updates and fills go out through [`NatsPublisher::publish`] on `orders.{symbol}`
+//! and `fills.{symbol}`, and a [`NatsBytesSubscriber`] reads them as published.
+//!
 //! Failure rules:
 //!
 //! - The NATS client reconnects by itself and re-subscribes. While it is away, publishes are
@@ -55,7 +59,7 @@ mod subscriber;
 pub use async_nats::Client;
 pub use publisher::{DEFAULT_PUBLISH_TIMEOUT, NatsPublisher, NatsPublisherStats};
 pub use pump::{PumpConfig, PumpMonitor, PumpStats, RingPump, pump_ring};
-pub use subscriber::{NatsSubscriber, NatsSubscriberStats, SkipReason};
+pub use subscriber::{NatsBytesSubscriber, NatsSubscriber, NatsSubscriberStats, SkipReason};
 
 use async_nats::{ConnectOptions, Event, ServerAddr};
 

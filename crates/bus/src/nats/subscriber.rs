@@ -1,5 +1,7 @@
 //! [`NatsSubscriber`]: a NATS subscription to a [`TopicPattern`] that yields decoded market
-//! events.
+//! events; [`NatsBytesSubscriber`]: one that yields payloads as published, for topics whose
+//! messages are not codec market events (the JSON order updates and fills on `orders.{symbol}`
+//! and `fills.{symbol}`).
 
 use futures_util::StreamExt;
 use kestrel_model::event::OwnedMarketEvent;
@@ -89,16 +91,7 @@ impl NatsSubscriber {
     /// # Errors
     /// [`NatsError::Subscribe`] when the client is closed or the server does not confirm.
     pub async fn subscribe(client: &Client, pattern: &TopicPattern) -> Result<Self, NatsError> {
-        let subject = pattern.to_string();
-        let fail = |reason: String| NatsError::Subscribe {
-            subject: subject.clone(),
-            reason,
-        };
-        let inner = client
-            .subscribe(subject.clone())
-            .await
-            .map_err(|e| fail(e.to_string()))?;
-        client.flush().await.map_err(|e| fail(e.to_string()))?;
+        let inner = subscribe_confirmed(client, pattern).await?;
         Ok(Self {
             pattern: pattern.clone(),
             inner,
@@ -187,6 +180,85 @@ impl NatsSubscriber {
         }
         self.last_skip = Some(reason);
     }
+}
+
+/// A NATS subscription to every topic a [`TopicPattern`] matches, yielding each message as an
+/// [`Envelope`] of its [`Topic`] and its payload bytes as published. Messages whose subject is
+/// not a topic name are counted and skipped. The client re-subscribes by itself after a
+/// reconnection.
+pub struct NatsBytesSubscriber {
+    pattern: TopicPattern,
+    inner: async_nats::Subscriber,
+    skipped: u64,
+}
+
+impl NatsBytesSubscriber {
+    /// Subscribes `client` to `pattern` and waits for the server to confirm it, so messages
+    /// published after this returns are received.
+    ///
+    /// # Errors
+    /// [`NatsError::Subscribe`] when the client is closed or the server does not confirm.
+    pub async fn subscribe(client: &Client, pattern: &TopicPattern) -> Result<Self, NatsError> {
+        let inner = subscribe_confirmed(client, pattern).await?;
+        Ok(Self {
+            pattern: pattern.clone(),
+            inner,
+            skipped: 0,
+        })
+    }
+
+    /// Messages skipped because their subject was not a topic name.
+    #[must_use]
+    pub const fn skipped(&self) -> u64 {
+        self.skipped
+    }
+
+    /// The next message; `None` once the subscription is closed. Cancel-safe.
+    pub async fn next(&mut self) -> Option<Envelope<Vec<u8>>> {
+        loop {
+            let message = self.inner.next().await?;
+            match Topic::parse(message.subject.as_str()) {
+                Ok(topic) => {
+                    return Some(Envelope {
+                        topic,
+                        message: message.payload.to_vec(),
+                    });
+                }
+                Err(error) => {
+                    self.skipped += 1;
+                    tracing::debug!(pattern = %self.pattern, subject = %message.subject, %error, "NATS subscriber: skipping a message whose subject is not a topic");
+                }
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for NatsBytesSubscriber {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NatsBytesSubscriber")
+            .field("pattern", &self.pattern)
+            .field("skipped", &self.skipped)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Subscribes `client` to `pattern`'s subject and waits for the server to confirm it (one
+/// round trip).
+async fn subscribe_confirmed(
+    client: &Client,
+    pattern: &TopicPattern,
+) -> Result<async_nats::Subscriber, NatsError> {
+    let subject = pattern.to_string();
+    let fail = |reason: String| NatsError::Subscribe {
+        subject: subject.clone(),
+        reason,
+    };
+    let inner = client
+        .subscribe(subject.clone())
+        .await
+        .map_err(|e| fail(e.to_string()))?;
+    client.flush().await.map_err(|e| fail(e.to_string()))?;
+    Ok(inner)
 }
 
 /// The topic and event of one message, checking that the event belongs on its subject.

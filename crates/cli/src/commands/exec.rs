@@ -2,6 +2,14 @@
 //! engine against a venue, its journal in the store, and the order API on `--http`
 //! (`/api/v1/orders...`, `/health`, `/metrics`).
 //!
+//! With `market_data.nats_url` set (the NATS server `kestrel md` publishes market data to), the
+//! order updates and fills are published there as JSON on `orders.{symbol}` and
+//! `fills.{symbol}` ([`kestrel_exec::publish`]). A configured server that cannot be reached
+//! stops the start, before any order is recovered or placed.
+//!
+//! `--mode` (else `execution.mode`) picks live, simulation (paper) or observation; see
+//! [`super::exec_mode`].
+//!
 //! Credentials come from `venue.api_key` / `venue.api_secret` (environment or secrets file).
 //! With none configured, a venue that answers the simulator's control API is a Kestrel
 //! simulator and its default key pair is used; any other venue needs a key.
@@ -17,15 +25,18 @@ use axum::Router;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use clap::Args;
+use kestrel_bus::{Bus, NatsPublisher};
 use kestrel_exec::context::{RefreshConfig, VenueContext};
 use kestrel_exec::driver::{DriverConfig, ExecDriver, SystemClock};
 use kestrel_exec::engine::{Engine, EngineConfig};
 use kestrel_exec::journal::{Journal, StoreJournal};
 use kestrel_exec::persist::PersistConfig;
+use kestrel_exec::publish::EventPublisher;
 use kestrel_exec::ratelimit::VenueLimits;
 use kestrel_exec::retry::RetryPolicy;
 use kestrel_exec::validate::Validator;
 use kestrel_model::config::{Config, StoreBackend, VenueConfig};
+use kestrel_model::order::ExecutionMode;
 use kestrel_venue::binance::rest::{RestClient, RestConfig};
 use kestrel_venue::binance::signing::Credentials;
 use serde_json::json;
@@ -53,6 +64,11 @@ pub struct ExecArgs {
     /// Address for the order API, `/health` and `/metrics`.
     #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
     http: SocketAddr,
+    /// Execution mode: `live` (orders go to the venue), `simulation` (paper: filled by a
+    /// local simulator mirroring the venue's market) or `observation` (validated and logged,
+    /// never sent). Default: `execution.mode`.
+    #[arg(long, value_name = "MODE", value_parser = super::exec_mode::parse_mode)]
+    mode: Option<ExecutionMode>,
 }
 
 /// Runs the service until SIGINT or SIGTERM.
@@ -64,6 +80,7 @@ pub fn run(args: ExecArgs, config_file: Option<&Path>) -> ExitCode {
         eprintln!("warning: {error:#}");
     }
     let mut config = loaded.config;
+    super::exec_mode::configure(&mut config, args.mode);
     if let Some(symbols) = args.symbols.clone() {
         config.market_data.symbols = symbols
             .into_iter()
@@ -86,8 +103,12 @@ pub fn run(args: ExecArgs, config_file: Option<&Path>) -> ExitCode {
 }
 
 async fn serve(args: &ExecArgs, config: &Config) -> Result<()> {
-    let endpoints = Endpoints::resolve(args.venue_url.as_deref(), &config.venue)?;
-    let credentials = credentials(&config.venue, &endpoints).await?;
+    // The mode decides the venue: the real one, a paper one mirroring it, or none to trade on.
+    let venue = super::exec_mode::Venue::open(args.venue_url.as_deref(), config).await?;
+    if venue.observes() {
+        return super::exec_mode::observe(args.http, config, venue).await;
+    }
+    let (endpoints, credentials) = (venue.endpoints.clone(), venue.credentials.clone());
     let metrics = telemetry::install_metrics()?;
     let rest = RestClient::new(RestConfig::new(&endpoints.rest), credentials.clone())
         .context("cannot build the venue's REST client")?;
@@ -99,6 +120,7 @@ async fn serve(args: &ExecArgs, config: &Config) -> Result<()> {
                 endpoints.rest
             )
         })?;
+    let nats = connect_nats(config).await?;
     let clock = Arc::new(SystemClock::new());
     let journal = StoreJournal::open(&config.store, clock)
         .with_context(|| format!("cannot open the order journal ({})", store_name(config)))?;
@@ -108,8 +130,11 @@ async fn serve(args: &ExecArgs, config: &Config) -> Result<()> {
         context: Arc::new(context),
         metrics,
         started: Instant::now(),
+        nats,
     };
-    run_service(args, config, &endpoints, service, rest).await
+    let served = run_service(args, config, &endpoints, service, rest).await;
+    venue.close().await;
+    served
 }
 
 /// The engine on `journal`, connected to the venue (recovery done).
@@ -140,6 +165,19 @@ async fn start_driver<J: Journal + 'static>(
     .context("cannot start the execution driver")
 }
 
+/// The NATS publisher for `market_data.nats_url`, when set; failing when it is set but the
+/// server cannot be reached (a configured destination that does not work is to be fixed
+/// before trading, as `kestrel md` does).
+async fn connect_nats(config: &Config) -> Result<Option<NatsPublisher>> {
+    let Some(url) = &config.market_data.nats_url else {
+        return Ok(None);
+    };
+    let publisher = NatsPublisher::connect(url)
+        .await
+        .context("market_data.nats_url")?;
+    Ok(Some(publisher))
+}
+
 /// The store's name for messages: the SQLite file, or PostgreSQL.
 fn store_name(config: &Config) -> String {
     match config.store.backend {
@@ -154,16 +192,22 @@ struct Service<J: Journal + 'static> {
     context: Arc<VenueContext>,
     metrics: metrics_exporter_prometheus::PrometheusHandle,
     started: Instant,
+    /// Where order updates and fills are published, when configured.
+    nats: Option<NatsPublisher>,
 }
 
 async fn run_service<J: Journal + 'static>(
     args: &ExecArgs,
     config: &Config,
     endpoints: &Endpoints,
-    service: Service<J>,
+    mut service: Service<J>,
     rest: RestClient,
 ) -> Result<()> {
     let (stop, stopped) = watch::channel(false);
+    let events = service
+        .nats
+        .take()
+        .map(|nats| EventsOnNats::start(&service.driver, nats));
     let refresh = tokio::spawn(Arc::clone(&service.context).run_refresh(
         rest,
         RefreshConfig::default(),
@@ -172,8 +216,12 @@ async fn run_service<J: Journal + 'static>(
     let listener = tokio::net::TcpListener::bind(args.http)
         .await
         .with_context(|| format!("--http: cannot bind {}", args.http))?;
-    let app = kestrel_exec::http::router(Arc::clone(&service.driver), Arc::clone(&service.context))
-        .merge(status_routes(&service));
+    let app = kestrel_exec::http::router_in_mode(
+        Arc::clone(&service.driver),
+        Arc::clone(&service.context),
+        config.execution.mode,
+    )
+    .merge(status_routes(&service));
     let app = http_auth::guard(app, &config.dashboard);
     let mut until = stopped.clone();
     let http = tokio::spawn(async move {
@@ -183,13 +231,20 @@ async fn run_service<J: Journal + 'static>(
             })
             .await
     });
-    telemetry::banner(&[format!(
+    let mut banner = vec![format!(
         "kestrel exec trading {} on {} ({:?} orders); HTTP on http://{}",
         config.market_data.symbols.join(","),
         endpoints.rest,
         config.execution.transport,
         args.http,
-    )]);
+    )];
+    if let Some(events) = &events {
+        banner.push(format!(
+            "order updates and fills on NATS {} (orders.{{symbol}}, fills.{{symbol}})",
+            events.url
+        ));
+    }
+    telemetry::banner(&banner);
     super::sim::shutdown_signal().await;
     let _ = stop.send(true);
     let _ = refresh.await;
@@ -200,7 +255,46 @@ async fn run_service<J: Journal + 'static>(
             tracing::warn!(target: "kestrel::exec", "the driver was still shared at shutdown")
         }
     }
+    if let Some(events) = events {
+        events.stop().await;
+    }
     Ok(())
+}
+
+/// The task publishing the driver's events on NATS, and how to stop it.
+struct EventsOnNats {
+    /// The server, credentials masked.
+    url: String,
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<kestrel_exec::publish::PublishStats>,
+}
+
+impl EventsOnNats {
+    /// Starts publishing `driver`'s events through `nats` (and an in-process bus nobody in
+    /// this process reads).
+    fn start<J: Journal + 'static>(driver: &ExecDriver<J>, nats: NatsPublisher) -> Self {
+        let url = nats.url().to_owned();
+        let (stop, stopped) = watch::channel(false);
+        let publisher = EventPublisher::new(&Bus::new()).with_nats(nats);
+        let task = tokio::spawn(publisher.run(driver.subscribe(), stopped));
+        Self { url, stop, task }
+    }
+
+    /// Publishes what the driver produced until now, flushes NATS and ends.
+    async fn stop(self) {
+        let _ = self.stop.send(true);
+        match tokio::time::timeout(Duration::from_secs(5), self.task).await {
+            Ok(Ok(stats)) => {
+                tracing::info!(target: "kestrel::exec", published = stats.published, lagged = stats.lagged, nats_failed = stats.nats_failed, "execution events published");
+            }
+            Ok(Err(error)) => {
+                tracing::warn!(target: "kestrel::exec", %error, "the event publisher failed");
+            }
+            Err(_) => {
+                tracing::warn!(target: "kestrel::exec", "the event publisher did not stop in time");
+            }
+        }
+    }
 }
 
 /// `/health` and `/metrics`.

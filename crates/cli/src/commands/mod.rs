@@ -4,6 +4,7 @@ pub mod bench;
 pub mod config;
 pub mod endpoints;
 pub mod exec;
+pub mod exec_mode;
 pub mod http_auth;
 pub mod md;
 pub mod metrics;

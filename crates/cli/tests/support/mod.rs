@@ -57,23 +57,30 @@ pub fn wait_for_line(child: &mut Running, needle: &str) -> String {
 
 /// A plain HTTP/1.1 GET of `http://host:port/path`; returns status and JSON body.
 pub fn get(url: &str) -> (u16, serde_json::Value) {
+    let (status, body) = request("GET", url, "");
+    (
+        status,
+        serde_json::from_str(&body).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+/// One plain HTTP/1.1 request to `http://host:port/path`; returns status and body text.
+fn request(method: &str, url: &str, body: &str) -> (u16, String) {
     use std::io::{Read, Write};
     let rest = url.strip_prefix("http://").unwrap();
     let (host, path) = rest.split_once('/').unwrap();
     let mut stream = std::net::TcpStream::connect(host).unwrap();
     write!(
         stream,
-        "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+        "{method} /{path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
     )
     .unwrap();
     let mut text = String::new();
     stream.read_to_string(&mut text).unwrap();
     let (head, body) = text.split_once("\r\n\r\n").unwrap();
     let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-    (
-        status,
-        serde_json::from_str(body).unwrap_or(serde_json::Value::Null),
-    )
+    (status, body.to_owned())
 }
 
 pub fn terminate(child: &mut Running) {
@@ -84,4 +91,21 @@ pub fn terminate(child: &mut Running) {
     assert!(status.success());
     let exit = child.0.wait().unwrap();
     assert!(exit.success(), "kestrel exited with {exit}");
+}
+
+/// A `kestrel sim` on `symbols` (comma-separated) with its synthetic market running, and its
+/// REST base URL.
+pub fn start_sim(symbols: &str) -> (Running, String) {
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut sim = spawn(&["sim", "--listen", &listen, "--symbols", symbols]);
+    wait_for_line(&mut sim, "api key");
+    (sim, format!("http://{listen}"))
+}
+
+/// Pauses the synthetic market of the simulator at `venue` (`http://host:port`): its book
+/// then holds still.
+pub fn pause_market(venue: &str) {
+    let (status, body) = request("POST", &format!("{venue}/sim/v1/market/pause"), "{}");
+    assert_eq!(status, 200, "pause: {body}");
 }

@@ -5,15 +5,20 @@
 //!   configured transport (`ws-fapi` by default, REST when `execution.transport = "rest"`),
 //!   and follows the engine's steps: resend after a 429's `Retry-After` or a definite 503,
 //!   query by client order id after a timeout (never a blind resend), stop when the breaker
-//!   is open, halt trading on a 401.
+//!   is open, halt trading on a 401. Conditional orders (stop, take-profit, trailing stop) go
+//!   over REST to the algo endpoint, which no WebSocket-API method of ours covers (`venue`).
+//! - **Conditional orders** ([`crate::engine::AlgoReport`]): followed through `ALGO_UPDATE`s
+//!   and the algo endpoints — waiting, triggered (the child order's fills and status become
+//!   theirs), cancelled, expired or refused — cancelled on the algo endpoint (through their
+//!   child once triggered), and reconciled like any order after every (re)connect.
 //! - **User stream**: creates the listen key, keeps it alive every
 //!   [`DriverConfig::keepalive_interval`], renews it on `listenKeyExpired`, reconnects with
-//!   exponential backoff, and after every (re)connect reconciles over REST: open orders, and
-//!   own trades since the last fill seen, so fills missed while disconnected are applied —
-//!   once each.
+//!   exponential backoff, and after every (re)connect reconciles over REST: open algo orders,
+//!   open orders, and own trades since the last fill seen, so fills missed while disconnected
+//!   are applied — once each.
 //! - **Recovery**: at start-up every unresolved journal intent is looked up by
-//!   client order id: found → adopted with its fills, absent once the venue's acceptance window
-//!   has passed → failed.
+//!   client order id (on the algo endpoint for a conditional order): found → adopted with its
+//!   fills, absent once the venue's acceptance window has passed → failed.
 //!
 //! - **Persistence** ([`ExecDriver::start_persisted`]): every event is also handed, in the same
 //!   place it is broadcast, to the [`Persister`] on a channel that neither blocks nor drops, so
@@ -26,9 +31,11 @@
 //!   the venue reports it ([`Engine::on_rest_order`]) and its fills are loaded.
 //!
 //! Engine calls are short and made under one mutex, never held across an `.await`. The events
-//! each call produces are published on a broadcast channel ([`ExecDriver::subscribe`]); putting
-//! them on the bus (`orders.{symbol}`, `fills.{symbol}`) is the caller's job.
+//! each call produces are published on a broadcast channel ([`ExecDriver::subscribe`]);
+//! [`crate::publish`] puts them on the bus (`orders.{symbol}`, `fills.{symbol}`).
 
+mod algo;
+mod cancel;
 mod placement;
 mod recovery;
 mod restore;
@@ -53,10 +60,7 @@ use tokio::task::JoinSet;
 use crate::answer::OrderAnswer;
 use crate::breaker::BreakerState;
 use crate::clock::{Clock, Nanos, duration_nanos};
-use crate::engine::{
-    CancelCommand, CancelOutcome, CancelRefusal, Engine, EngineError, ExecEvent, Submit,
-    VenueFailure,
-};
+use crate::engine::{Engine, EngineError, ExecEvent, Submit, VenueFailure};
 use crate::journal::{Journal, StoreThreadError};
 use crate::outcome::FailureClass;
 use crate::persist::{PersistConfig, PersistCounts, PersistSender, Persister};
@@ -454,94 +458,6 @@ impl<J: Journal + 'static> ExecDriver<J> {
                 .spawn(placement::run(Arc::clone(&self.shared), placement));
         }
         Ok(Submission::Pending(receiver))
-    }
-
-    /// Cancels one order. "Order not found" at the venue is [`CancelOutcome::AlreadyGone`].
-    ///
-    /// # Errors
-    /// [`CancelRefusal`] when the order is unknown or no longer open.
-    pub async fn cancel(&self, client_order_id: &str) -> Result<CancelOutcome, CancelRefusal> {
-        let command = self.shared.engine(|e| e.cancel(client_order_id))?;
-        let CancelCommand::One { symbol, .. } = command else {
-            return Err(CancelRefusal::Unknown(client_order_id.to_owned()));
-        };
-        let venue = &self.shared.venue;
-        let result = self
-            .shared
-            .idempotent(|| venue.cancel(&symbol, client_order_id))
-            .await
-            .map_err(|error| self.shared.failure(&error));
-        let now = self.shared.now();
-        self.shared
-            .engine(|e| e.on_cancel_result(client_order_id, result, now))
-            .map_err(|_| CancelRefusal::Unknown(client_order_id.to_owned()))
-    }
-
-    /// Cancels every open order of `symbol` at the venue; returns the client order ids of
-    /// this session's orders that were cancelled.
-    ///
-    /// # Errors
-    /// The venue's failure.
-    pub async fn cancel_symbol(&self, symbol: &str) -> Result<Vec<String>, VenueFailure> {
-        let rest = self.shared.venue.rest();
-        let result = self
-            .shared
-            .idempotent(|| rest.cancel_all(symbol))
-            .await
-            .map_err(|error| self.shared.failure(&error));
-        let now = self.shared.now();
-        self.shared
-            .engine(|e| e.on_cancel_all_result(symbol, result, now))
-    }
-
-    /// Cancels the open orders among `client_order_ids` on `symbol` in batches of ten;
-    /// returns each order's outcome (orders not open are left out).
-    pub async fn cancel_batch(
-        &self,
-        symbol: &str,
-        client_order_ids: &[String],
-    ) -> Vec<(String, CancelOutcome)> {
-        let commands = self
-            .shared
-            .engine(|e| e.cancel_batch(symbol, client_order_ids));
-        let mut outcomes = Vec::new();
-        for command in commands {
-            if let CancelCommand::Batch {
-                symbol,
-                client_order_ids,
-            } = command
-            {
-                outcomes.extend(self.cancel_chunk(&symbol, client_order_ids).await);
-            }
-        }
-        outcomes
-    }
-
-    async fn cancel_chunk(&self, symbol: &str, ids: Vec<String>) -> Vec<(String, CancelOutcome)> {
-        use kestrel_venue::binance::orders::OrderKey;
-        let keys: Vec<OrderKey> = ids.iter().cloned().map(OrderKey::ClientOrderId).collect();
-        let rest = self.shared.venue.rest();
-        let answer = self
-            .shared
-            .idempotent(|| rest.cancel_batch(symbol, &keys))
-            .await;
-        let now = self.shared.now();
-        let results: Vec<Result<_, VenueFailure>> = match answer {
-            Ok(elements) => elements
-                .into_iter()
-                .map(|r| r.map_err(|e| self.shared.failure(&e)))
-                .collect(),
-            Err(error) => vec![Err(self.shared.failure(&error)); ids.len()],
-        };
-        self.shared.engine(|e| {
-            ids.into_iter()
-                .zip(results)
-                .filter_map(|(id, result)| {
-                    let outcome = e.on_cancel_result(&id, result, now).ok()?;
-                    Some((id, outcome))
-                })
-                .collect()
-        })
     }
 
     /// Runs `f` on the engine (inspection, or an operator's `resume`), publishing any events.

@@ -41,12 +41,17 @@ async fn place<J: Journal + 'static>(shared: &Shared<J>, placement: &Placement) 
         let result = shared.venue.place(&placement.order).await;
         let usage = shared.venue.usage();
         let result = result.map_err(|error| shared.failure(&error));
-        let step = shared.engine(|e| e.on_place_result(id, result, usage, shared.now()));
+        let step = shared.engine(|e| e.on_place_answer(id, result, usage, shared.now()));
         let after = match step {
             Ok(Step::Done(answer)) => return answer,
             Ok(Step::Resend { after }) => after,
             Ok(Step::Query { after }) => {
-                match query(shared, id, &placement.order.symbol, after).await {
+                let lookup = Lookup {
+                    client_order_id: id,
+                    symbol: &placement.order.symbol,
+                    algo: placement.order.is_algo(),
+                };
+                match query(shared, &lookup, after).await {
                     Ok(QueryEnd::Done(answer)) => return answer,
                     Ok(QueryEnd::Resend(after)) => after,
                     Err(error) => return local_failure(placement, &error),
@@ -58,19 +63,29 @@ async fn place<J: Journal + 'static>(shared: &Shared<J>, placement: &Placement) 
     }
 }
 
-/// Queries `client_order_id` until the engine settles it or says to resend.
+/// What to look up by client order id.
+pub(super) struct Lookup<'a> {
+    /// The client order id.
+    pub(super) client_order_id: &'a str,
+    /// Its symbol.
+    pub(super) symbol: &'a str,
+    /// Whether it is a conditional order (on the algo endpoint).
+    pub(super) algo: bool,
+}
+
+/// Queries a client order id until the engine settles it or says to resend.
 pub(super) async fn query<J: Journal + 'static>(
     shared: &Shared<J>,
-    client_order_id: &str,
-    symbol: &str,
+    lookup: &Lookup<'_>,
     first_delay: Duration,
 ) -> Result<QueryEnd, EngineError> {
+    let client_order_id = lookup.client_order_id;
     let mut delay = first_delay;
     loop {
         tokio::time::sleep(delay).await;
         let result = shared
             .venue
-            .query(symbol, client_order_id)
+            .lookup(lookup.symbol, client_order_id, lookup.algo)
             .await
             .map_err(|error| shared.failure(&error));
         if let Err(failure) = &result {
@@ -81,7 +96,7 @@ pub(super) async fn query<J: Journal + 'static>(
                 "query by client order id failed; the order's outcome is still unknown"
             );
         }
-        match shared.engine(|e| e.on_query_result(client_order_id, result, shared.now()))? {
+        match shared.engine(|e| e.on_lookup(client_order_id, result, shared.now()))? {
             Step::Done(answer) => return Ok(QueryEnd::Done(answer)),
             Step::Resend { after } => return Ok(QueryEnd::Resend(after)),
             Step::Query { after } => delay = after,

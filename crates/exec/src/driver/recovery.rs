@@ -3,7 +3,9 @@
 //! the engine and looked up at the venue by its client order id — found: adopted, and its
 //! fills loaded from `userTrades`; absent: failed once the venue's acceptance window
 //! (`recvWindow` plus the clock margin, [`crate::retry`]) has passed since its last send, and
-//! queried again until then. A recovered intent is never resent: its caller is gone.
+//! queried again until then. A recovered intent is never resent: its caller is gone. A
+//! conditional order is looked up on the algo endpoint by its client algo id, and its fills
+//! are its child's, when it has triggered.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,14 +13,22 @@ use std::time::Duration;
 use kestrel_venue::binance::orders::TradeQuery;
 use tokio::task::JoinSet;
 
-use super::placement::{QueryEnd, query};
+use super::placement::{Lookup, QueryEnd, query};
 use super::{DriverError, Shared};
-use crate::answer::OrderAnswer;
 use crate::engine::EngineError;
 use crate::journal::Journal;
 
-/// An intent loaded for recovery: request id, client order id, symbol.
-pub(super) type Recovering = Vec<(String, String, String)>;
+/// An intent loaded for recovery.
+pub(super) struct Recovered {
+    request_id: String,
+    client_order_id: String,
+    symbol: String,
+    /// A conditional order: looked up on the algo endpoint.
+    algo: bool,
+}
+
+/// The intents loaded for recovery.
+pub(super) type Recovering = Vec<Recovered>;
 
 /// Loads every unresolved intent into the engine, to be resolved by [`resolve`].
 pub(super) fn load<J: Journal + 'static>(shared: &Shared<J>) -> Result<Recovering, DriverError> {
@@ -34,12 +44,13 @@ pub(super) fn load<J: Journal + 'static>(shared: &Shared<J>) -> Result<Recoverin
         intents
             .into_iter()
             .filter_map(|intent| {
-                let ids = (
-                    intent.request_id.clone(),
-                    intent.client_order_id.clone(),
-                    intent.symbol().to_owned(),
-                );
-                e.recover(intent, now).then_some(ids)
+                let recovered = Recovered {
+                    request_id: intent.request_id.clone(),
+                    client_order_id: intent.client_order_id.clone(),
+                    symbol: intent.symbol().to_owned(),
+                    algo: intent.request.order_type.is_conditional(),
+                };
+                e.recover(intent, now).then_some(recovered)
             })
             .collect()
     }))
@@ -51,11 +62,9 @@ pub(super) async fn resolve<J: Journal + 'static>(
     loaded: Recovering,
 ) -> Result<(), DriverError> {
     let mut resolving = JoinSet::new();
-    for (request_id, client_order_id, symbol) in loaded {
+    for recovered in loaded {
         let shared = Arc::clone(shared);
-        resolving.spawn(async move {
-            resolve_one(&shared, &request_id, &client_order_id, &symbol).await
-        });
+        resolving.spawn(async move { resolve_one(&shared, &recovered).await });
     }
     while let Some(result) = resolving.join_next().await {
         result.map_err(|e| {
@@ -70,21 +79,28 @@ pub(super) async fn resolve<J: Journal + 'static>(
 /// Settles one recovered intent.
 async fn resolve_one<J: Journal + 'static>(
     shared: &Shared<J>,
-    request_id: &str,
-    client_order_id: &str,
-    symbol: &str,
+    recovered: &Recovered,
 ) -> Result<(), EngineError> {
-    let answer = match query(shared, client_order_id, symbol, Duration::ZERO).await? {
+    let lookup = Lookup {
+        client_order_id: &recovered.client_order_id,
+        symbol: &recovered.symbol,
+        algo: recovered.algo,
+    };
+    let answer = match query(shared, &lookup, Duration::ZERO).await? {
         QueryEnd::Done(answer) => answer,
         // The engine never resends a recovered intent; should it ever say so, the intent
         // stays unresolved rather than be sent by a process that does not own the request.
         QueryEnd::Resend(_) => return Ok(()),
     };
     tracing::info!(target: "kestrel::exec", %answer, "recovered intent settled");
-    if let OrderAnswer::Accepted { venue_order_id, .. } = &answer {
-        load_fills(shared, symbol, *venue_order_id).await;
+    if answer.is_accepted() {
+        // Its own fills, or a conditional order's child's once triggered.
+        let source = shared.engine(|e| e.fills_order(&recovered.client_order_id));
+        if let Some((symbol, order_id)) = source {
+            load_fills(shared, &symbol, order_id).await;
+        }
     }
-    shared.settle(request_id, &answer);
+    shared.settle(&recovered.request_id, &answer);
     Ok(())
 }
 

@@ -3,16 +3,18 @@
 //!
 //! Lifecycle: create a listen key (or extend the one held; a `-1125` answer means it lapsed and
 //! a new one is created), connect to `<stream_url>/ws/<listenKey>`, then reconcile, then feed
-//! every `ORDER_TRADE_UPDATE` to the engine. The key is extended every
+//! every `ORDER_TRADE_UPDATE` and `ALGO_UPDATE` to the engine. The key is extended every
 //! [`super::DriverConfig::keepalive_interval`]; `listenKeyExpired` drops it and reconnects on a
 //! new one. A closed or failed connection is retried after a delay that starts at
 //! `reconnect_min` and doubles up to `reconnect_max`, reset by a successful connect.
 //!
 //! Reconciliation, after the stream is connected (so nothing falls between the REST reads and
-//! the stream): for each symbol the session trades or has fills on, every own trade since the
-//! last fill seen (`fromId`, paged; after a restart the last fill the store holds; with none,
-//! from when the oldest restored order was placed or shortly before the start; a trade of an
-//! order whose venue id is unknown first loads that order), then the open orders (statuses,
+//! the stream): for each symbol the session trades or has fills on, its conditional orders
+//! first ([`super::algo`]: open algo orders, and those we hold waiting that the venue no longer
+//! lists), then every own trade since the last fill seen (`fromId`, paged; after a restart the
+//! last fill the store holds; with none, from when the oldest restored order was placed or
+//! shortly before the start; a trade of an order whose venue id is unknown first loads that
+//! order), then the open orders (statuses,
 //! venue ids, placements whose answer was lost) and a query of each order we hold open that the
 //! venue no longer lists (it closed while we were away). An order of an earlier run that the
 //! engine adopts on the way has all its fills loaded. The engine applies each fill once,
@@ -140,7 +142,7 @@ fn key_failure<J: Journal + 'static>(shared: &Shared<J>, error: &RequestError) -
 
 /// Feeds events to the engine and keeps the key alive until the connection ends; returns why.
 async fn pump<J: Journal + 'static>(
-    shared: &Shared<J>,
+    shared: &Arc<Shared<J>>,
     stream: &mut UserStream,
     key: &mut Option<ListenKey>,
 ) -> String {
@@ -160,6 +162,7 @@ async fn pump<J: Journal + 'static>(
                     return "the listen key expired".to_owned();
                 }
                 Some(Ok(UserEvent::OrderTradeUpdate(update))) => on_update(shared, &update),
+                Some(Ok(UserEvent::AlgoUpdate(update))) => super::algo::on_update(shared, &update),
                 Some(Ok(_)) => {}
             },
             _ = keepalive.tick() => {
@@ -205,7 +208,9 @@ pub(super) async fn reconcile<J: Journal + 'static>(shared: &Shared<J>) {
     symbols.sort();
     symbols.dedup();
     for symbol in symbols {
-        // Fills first, so an order the venue has filled reaches FILLED through its fills.
+        // Conditional orders first, so their children's fills are recognised; then fills, so
+        // an order the venue has filled reaches FILLED through its fills.
+        super::algo::reconcile(shared, &symbol).await;
         recover_fills(shared, &symbol).await;
         reconcile_orders(shared, &symbol).await;
     }
@@ -248,7 +253,11 @@ async fn reconcile_orders<J: Journal + 'static>(shared: &Shared<J>, symbol: &str
 
 /// Reads one order by venue id and applies it (loading all its fills when the engine adopts
 /// it as an earlier run's).
-async fn load_order<J: Journal + 'static>(shared: &Shared<J>, symbol: &str, venue_order_id: u64) {
+pub(super) async fn load_order<J: Journal + 'static>(
+    shared: &Shared<J>,
+    symbol: &str,
+    venue_order_id: u64,
+) {
     let rest = shared.venue.rest();
     let key = OrderKey::OrderId(venue_order_id);
     match shared.idempotent(|| rest.query_order(symbol, &key)).await {

@@ -2,13 +2,20 @@
 //! (`ws-fapi`) when the `execution.transport` is `websocket` — connected on first use and
 //! reconnected on the next request after it closed. Placements, cancels and queries go over
 //! the chosen transport; everything else (open orders, own trades, batch and symbol cancels,
-//! listen keys) over REST, which the WebSocket API does not cover.
+//! listen keys) over REST, which the WebSocket API client does not cover.
+//!
+//! Conditional orders always go over REST, to the algo endpoints (`/fapi/v1/algoOrder`,
+//! `../shared/binance-futures.md` §3.4): the reference documents no WebSocket-API method for
+//! them, [`kestrel_venue::binance::ws_api`] implements only `order.place`, `order.cancel` and
+//! `order.status`, and the simulator's `ws-fapi` serves only `order.*`. (Binance's own SDKs list
+//! an `algoOrder.place` / `algoOrder.cancel` on `ws-fapi`, but no algo status query, which
+//! recovery needs; REST is the one route that covers the whole algo lifecycle here.)
 
 use std::sync::Arc;
 
 use kestrel_model::config::Transport;
 use kestrel_venue::binance::RequestError;
-use kestrel_venue::binance::orders::{NewOrder, OrderKey, VenueOrder};
+use kestrel_venue::binance::orders::{NewOrder, OrderKey, Placed, VenueOrder};
 use kestrel_venue::binance::rate_limit::RateLimitTracker;
 use kestrel_venue::binance::rest::{RestClient, RestConfig};
 use kestrel_venue::binance::signing::{Credentials, ServerClock};
@@ -100,42 +107,53 @@ impl VenueClient {
         }
     }
 
-    /// Places a `LIMIT`/`MARKET` order once.
-    pub(super) async fn place(&self, order: &NewOrder) -> Result<VenueOrder, RequestError> {
-        match &self.ws {
+    /// Places an order once: a `LIMIT`/`MARKET` one over the transport, a conditional one on
+    /// the algo endpoint (module docs).
+    pub(super) async fn place(&self, order: &NewOrder) -> Result<Placed, RequestError> {
+        if order.is_algo() {
+            return self.rest.place_algo_order(order).await.map(Placed::Algo);
+        }
+        let placed = match &self.ws {
             Some(ws) => ws.client().await?.place_order(order).await,
             None => self.rest.place_order(order).await,
-        }
+        };
+        placed.map(Placed::Order)
     }
 
-    /// Looks an order up by client order id: `Ok(None)` when the venue does not know it.
-    pub(super) async fn query(
+    /// Looks an order up by client order id — on the algo endpoint when `algo` — with
+    /// `Ok(None)` when the venue does not know it.
+    pub(super) async fn lookup(
         &self,
         symbol: &str,
         client_order_id: &str,
-    ) -> Result<Option<VenueOrder>, RequestError> {
+        algo: bool,
+    ) -> Result<Option<Placed>, RequestError> {
         let key = OrderKey::ClientOrderId(client_order_id.to_owned());
-        let result = match &self.ws {
-            Some(ws) => ws.client().await?.query_order(symbol, &key).await,
-            None => self.rest.query_order(symbol, &key).await,
+        let result = if algo {
+            self.rest.query_algo_order(&key).await.map(Placed::Algo)
+        } else {
+            match &self.ws {
+                Some(ws) => ws.client().await?.query_order(symbol, &key).await,
+                None => self.rest.query_order(symbol, &key).await,
+            }
+            .map(Placed::Order)
         };
         match result {
-            Ok(order) => Ok(Some(order)),
+            Ok(found) => Ok(Some(found)),
             Err(error) if error.is_not_found() => Ok(None),
             Err(error) => Err(error),
         }
     }
 
-    /// Cancels one order by client order id.
+    /// Cancels one order of the order endpoint, by client order id or order id.
     pub(super) async fn cancel(
         &self,
         symbol: &str,
-        client_order_id: &str,
+        key: &OrderKey,
     ) -> Result<VenueOrder, RequestError> {
-        let key = OrderKey::ClientOrderId(client_order_id.to_owned());
         match &self.ws {
-            Some(ws) => ws.client().await?.cancel_order(symbol, &key).await,
-            None => self.rest.cancel_order(symbol, &key).await,
+            Some(ws) => ws.client().await?.cancel_order(symbol, key).await,
+            None => self.rest.cancel_order(symbol, key).await,
         }
     }
 

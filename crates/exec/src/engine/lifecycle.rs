@@ -7,6 +7,11 @@
 //! yet — it arrived before the order was loaded at start-up — is parked under its client order
 //! id and applied when the order is. A fill or update for a tracked order whose placement is
 //! still unanswered proves the order is at the venue and settles the placement.
+//!
+//! Reports and fills are matched to a tracked order by client order id, or by venue order id:
+//! the child order a conditional order placed at its trigger carries a client order id of the
+//! venue's and is known by its order id only ([`super::algo`]); its fills are published under
+//! the conditional order's client order id.
 
 use std::collections::BTreeMap;
 
@@ -87,36 +92,45 @@ impl<J: Journal> Engine<J> {
         now: Nanos,
     ) -> Result<(), EngineError> {
         let report = &update.order;
-        let client_order_id = report.client_order_id.as_str();
-        if !self.orders.contains_key(client_order_id) {
+        let Some(client_order_id) =
+            self.resolve(&report.client_order_id, &report.symbol, report.order_id)
+        else {
             if let Some(fill) = report.fill() {
                 self.on_fill(fill, now)?;
             }
             return Ok(());
-        }
-        self.settle_from_venue(client_order_id, &report.symbol, report.order_id, now)?;
+        };
+        self.settle_from_venue(&client_order_id, &report.symbol, report.order_id, now)?;
         if let Some(fill) = report.fill() {
             self.on_fill(fill, now)?;
         }
-        self.sync_status(client_order_id, report.status.to_model())
+        self.sync_status(&client_order_id, report.status.to_model())
+    }
+
+    /// The tracked order a venue report names: by client order id, else by venue order id.
+    fn resolve(&self, client_order_id: &str, symbol: &str, order_id: u64) -> Option<String> {
+        if self.orders.contains_key(client_order_id) {
+            return Some(client_order_id.to_owned());
+        }
+        self.venue_ids.get(&(symbol.to_owned(), order_id)).cloned()
     }
 
     /// One fill, from any route; applied at most once per `(symbol, trade id)`.
     ///
     /// # Errors
     /// [`EngineError::Journal`] when the fill settles an unanswered placement and that fails.
-    pub fn on_fill(&mut self, fill: Fill, now: Nanos) -> Result<FillOutcome, EngineError> {
+    pub fn on_fill(&mut self, mut fill: Fill, now: Nanos) -> Result<FillOutcome, EngineError> {
         let key = (fill.symbol.clone(), fill.trade_id);
         if self.seen_trades.contains(&key) {
             return Ok(FillOutcome::Duplicate);
         }
-        let client_order_id = if self.orders.contains_key(&fill.client_order_id) {
-            fill.client_order_id.clone()
-        } else if let Some(id) = self.venue_ids.get(&(fill.symbol.clone(), fill.order_id)) {
-            id.clone()
-        } else {
+        let Some(client_order_id) =
+            self.resolve(&fill.client_order_id, &fill.symbol, fill.order_id)
+        else {
             return Ok(self.park(fill));
         };
+        // A conditional order's child reports the venue's client order id, not ours.
+        fill.client_order_id.clone_from(&client_order_id);
         self.settle_from_venue(&client_order_id, &fill.symbol, fill.order_id, now)?;
         let Some(tracked) = self.orders.get_mut(&client_order_id) else {
             return Ok(self.park(fill));
@@ -180,32 +194,35 @@ impl<J: Journal> Engine<J> {
         venue: &VenueOrder,
         now: Nanos,
     ) -> Result<RestOrder, EngineError> {
-        let Some(tracked) = self.orders.get(&venue.client_order_id) else {
+        let Some(id) = self.resolve(&venue.client_order_id, &venue.symbol, venue.order_id) else {
             return self.adopt_from_venue(venue, now);
         };
+        // Of a conditional order, the order endpoints only ever show the child.
+        self.link_child(&id, venue.order_id, now)?;
+        let tracked = tracked_in(&mut self.orders, &id)?;
         if tracked.answer.is_none() {
             let status = Some(venue.status.to_model());
-            self.accept(&venue.client_order_id, venue.order_id, status, true, now)?;
+            self.accept(&id, venue.order_id, status, true, now)?;
         } else {
-            self.venue_ids.insert(
-                (venue.symbol.clone(), venue.order_id),
-                venue.client_order_id.clone(),
-            );
-            let tracked = tracked_in(&mut self.orders, &venue.client_order_id)?;
+            if tracked.algo.is_none() {
+                self.venue_ids
+                    .insert((venue.symbol.clone(), venue.order_id), id.clone());
+            }
             mark_accepted(tracked, venue.order_id, &mut self.events);
-            self.sync_status(&venue.client_order_id, venue.status.to_model())?;
+            self.sync_status(&id, venue.status.to_model())?;
         }
         Ok(RestOrder::Known)
     }
 
-    /// Open orders of this session on `symbol` that the venue has acknowledged: what a
-    /// reconciliation must find among the venue's open orders.
+    /// Open orders of this session on `symbol` that are on the venue's order book side of
+    /// things — acknowledged orders, and conditional orders whose child is known — with their
+    /// order id there: what a reconciliation must find among the venue's open orders.
     #[must_use]
     pub fn open_at_venue(&self, symbol: &str) -> Vec<(String, u64)> {
         self.orders
             .iter()
             .filter(|(_, t)| t.symbol() == symbol && t.order.status.is_open())
-            .filter_map(|(id, t)| t.order.venue_order_id.map(|v| (id.clone(), v)))
+            .filter_map(|(id, t)| t.order_endpoint_id().map(|v| (id.clone(), v)))
             .collect()
     }
 
@@ -218,10 +235,15 @@ impl<J: Journal> Engine<J> {
         venue_order_id: u64,
         now: Nanos,
     ) -> Result<(), EngineError> {
-        self.venue_ids.insert(
-            (symbol.to_owned(), venue_order_id),
-            client_order_id.to_owned(),
-        );
+        if self.is_conditional(client_order_id) {
+            // Order-endpoint evidence of a conditional order is its child's.
+            self.link_child(client_order_id, venue_order_id, now)?;
+        } else {
+            self.venue_ids.insert(
+                (symbol.to_owned(), venue_order_id),
+                client_order_id.to_owned(),
+            );
+        }
         let tracked = tracked_in(&mut self.orders, client_order_id)?;
         if tracked.answer.is_some() || (tracked.sends == 0 && !tracked.recovered) {
             mark_accepted(tracked, venue_order_id, &mut self.events);
@@ -267,6 +289,27 @@ impl<J: Journal> Engine<J> {
             return;
         };
         for fill in fills {
+            if let Err(error) = self.on_fill(fill, now) {
+                tracing::warn!(target: "kestrel::exec", %error, "parked fill not applied");
+            }
+        }
+    }
+
+    /// Applies the fills parked for order `order_id` of `symbol` (a conditional order's child,
+    /// just learned), whatever client order id they carry.
+    pub(super) fn release_parked_order(&mut self, symbol: &str, order_id: u64, now: Nanos) {
+        let mut found = Vec::new();
+        for fills in self.parked.values_mut() {
+            fills.retain(|f| {
+                let ours = f.symbol == symbol && f.order_id == order_id;
+                if ours {
+                    found.push(f.clone());
+                }
+                !ours
+            });
+        }
+        self.parked.retain(|_, fills| !fills.is_empty());
+        for fill in found {
             if let Err(error) = self.on_fill(fill, now) {
                 tracing::warn!(target: "kestrel::exec", %error, "parked fill not applied");
             }

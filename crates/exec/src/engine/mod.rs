@@ -13,16 +13,16 @@
 //! ```text
 //! submit ──► journal.begin (insert-or-get) ── repeat ──► Repeat(first answer) / InProgress
 //!   │ new
-//!   ├─ halted / conditional type / Validator refusal ──► journal.record_rejection, Refused
+//!   ├─ halted / Validator refusal ──► journal.record_rejection, Refused
 //!   ▼ Approved
-//! Place(NewOrder) ──► on_sending (journal.mark_sent) ──► wire ──► on_place_result
+//! Place(NewOrder) ──► on_sending (journal.mark_sent) ──► wire ──► on_place_answer
 //!        ▲                                                            │
 //!        │ Resend{after}   ◄── 429, 503, refused connection ──────────┤
 //!        │                                                            │ timeout, lost connection,
 //!        │                       Query{after} ◄───────────────────────┤ 5xx of unknown outcome
 //!        │                           │ query by client order id       │
 //!        │                           ▼                                ▼
-//!        └── absent, window passed ◄ on_query_result ── found ──► Done(Accepted{adopted})
+//!        └── absent, window passed ◄ on_lookup ── found ──► Done(Accepted{adopted})
 //!                                    │ absent, no attempt left ──► Done(Failed{not_placed})
 //! ```
 //!
@@ -34,6 +34,10 @@
 //! `ORDER_TRADE_UPDATE` or a fill for the client order id proves the order is at the venue.
 //! A placement that ends `rejected` or `failed` leaves its [`Order`] `REJECTED`, with the
 //! venue's reason or `not placed: …`.
+//!
+//! Conditional orders (stop, take-profit, trailing stop) go the same way to the venue's algo
+//! endpoint, where they wait for their trigger; the order placed at the trigger is followed as
+//! theirs ([`AlgoReport`], module `algo`).
 //!
 //! # Journal writes
 //!
@@ -56,6 +60,7 @@
 //! times in epoch milliseconds because the venue's acceptance window must still be judged after
 //! a restart.
 
+mod algo;
 mod cancel;
 mod lifecycle;
 mod placement;
@@ -63,6 +68,7 @@ mod restore;
 #[cfg(test)]
 mod tests;
 
+pub use algo::{AlgoFollowUp, AlgoReport};
 pub use cancel::{CancelCommand, CancelOutcome, CancelRefusal};
 pub use lifecycle::{FillOutcome, FillStats, TradeOutcome};
 pub use placement::{SendGate, Step};
@@ -268,10 +274,17 @@ struct Tracked {
     queries: u32,
     /// Loaded from the journal at start-up: resolved by query, never resent.
     recovered: bool,
+    /// For a conditional order, where it stands at the algo service.
+    algo: Option<algo::AlgoTrack>,
 }
 
 impl Tracked {
     fn new(order: Order, request_id: String) -> Self {
+        let algo = order
+            .request
+            .order_type
+            .is_conditional()
+            .then(algo::AlgoTrack::default);
         Self {
             order,
             request_id,
@@ -282,11 +295,20 @@ impl Tracked {
             sends: 0,
             queries: 0,
             recovered: false,
+            algo,
         }
     }
 
     fn symbol(&self) -> &str {
         &self.order.request.symbol
+    }
+
+    /// Its id on the order endpoints: the venue order id, or a conditional order's child's.
+    fn order_endpoint_id(&self) -> Option<u64> {
+        match &self.algo {
+            Some(algo) => algo.child,
+            None => self.order.venue_order_id,
+        }
     }
 }
 
@@ -599,7 +621,7 @@ impl<J: Journal> Engine<J> {
         })
     }
 
-    /// Refusals that come before validation: a halt, an unsupported mode or order type.
+    /// Refusals that come before validation: a halt, an unsupported execution mode.
     fn precheck(&self, request: &OrderRequest) -> Option<(String, String)> {
         if let Some(reason) = &self.halt {
             return Some((
@@ -613,15 +635,6 @@ impl<J: Journal> Engine<J> {
                 format!(
                     "execution mode {:?} is not served by the live order engine",
                     request.execution_mode
-                ),
-            ));
-        }
-        if request.order_type.is_conditional() {
-            return Some((
-                "conditional_order_unsupported".to_owned(),
-                format!(
-                    "{} orders go to the venue's algo endpoint, which the order engine does not track yet",
-                    request.order_type.binance_name()
                 ),
             ));
         }

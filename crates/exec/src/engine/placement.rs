@@ -4,11 +4,11 @@
 use std::time::Duration;
 
 use kestrel_model::order::{Order, OrderEvent, OrderStatus};
-use kestrel_venue::binance::orders::VenueOrder;
+use kestrel_venue::binance::orders::{Placed, VenueOrder};
 
 use super::{
-    Engine, EngineError, ExecEvent, Tracked, VenueFailure, accepts, apply_event, epoch_ms,
-    tracked_in,
+    AlgoReport, Engine, EngineError, ExecEvent, Tracked, VenueFailure, accepts, apply_event,
+    epoch_ms, tracked_in,
 };
 use crate::answer::OrderAnswer;
 use crate::clock::Nanos;
@@ -108,16 +108,30 @@ impl<J: Journal> Engine<J> {
         Ok(None)
     }
 
-    /// The venue's answer to a send (or its failure), with the rate-limit counters the answer
-    /// carried. Feeds the breaker and the venue counters, then accepts, rejects, or says to
-    /// resend or query.
+    /// [`Engine::on_place_answer`] for an order placed on the order endpoint.
     ///
     /// # Errors
-    /// [`EngineError::UnknownOrder`], [`EngineError::Journal`].
+    /// As [`Engine::on_place_answer`].
     pub fn on_place_result(
         &mut self,
         client_order_id: &str,
         result: Result<VenueOrder, VenueFailure>,
+        usage: VenueUsage,
+        now: Nanos,
+    ) -> Result<Step, EngineError> {
+        self.on_place_answer(client_order_id, result.map(Placed::Order), usage, now)
+    }
+
+    /// The venue's answer to a send — an order, or an algo order for a conditional type — or
+    /// its failure, with the rate-limit counters the answer carried. Feeds the breaker and the
+    /// venue counters, then accepts, rejects, or says to resend or query.
+    ///
+    /// # Errors
+    /// [`EngineError::UnknownOrder`], [`EngineError::Journal`].
+    pub fn on_place_answer(
+        &mut self,
+        client_order_id: &str,
+        result: Result<Placed, VenueFailure>,
         usage: VenueUsage,
         now: Nanos,
     ) -> Result<Step, EngineError> {
@@ -130,10 +144,9 @@ impl<J: Journal> Engine<J> {
         };
         self.record_breaker(outcome, now);
         let failure = match result {
-            Ok(venue) => {
-                let status = Some(venue.status.to_model());
+            Ok(placed) => {
                 return self
-                    .accept(client_order_id, venue.order_id, status, false, now)
+                    .accept_placed(client_order_id, &placed, false, now)
                     .map(Step::Done);
             }
             Err(failure) => failure,
@@ -179,17 +192,35 @@ impl<J: Journal> Engine<J> {
         }
     }
 
-    /// The answer to a query by client order id after an unknown outcome: `Ok(Some)` found,
-    /// `Ok(None)` absent, `Err` the query itself failed. Found → adopt; absent → query again
-    /// until the venue's acceptance window has passed, then resend (or, for an intent
-    /// recovered at start-up or with no attempt left, fail it as never placed).
+    /// [`Engine::on_lookup`] for an order of the order endpoint.
     ///
     /// # Errors
-    /// [`EngineError::UnknownOrder`], [`EngineError::Journal`].
+    /// As [`Engine::on_lookup`].
     pub fn on_query_result(
         &mut self,
         client_order_id: &str,
         result: Result<Option<VenueOrder>, VenueFailure>,
+        now: Nanos,
+    ) -> Result<Step, EngineError> {
+        self.on_lookup(
+            client_order_id,
+            result.map(|found| found.map(Placed::Order)),
+            now,
+        )
+    }
+
+    /// The answer to a query by client order id after an unknown outcome (the order query, or
+    /// the algo query for a conditional order): `Ok(Some)` found, `Ok(None)` absent, `Err` the
+    /// query itself failed. Found → adopt; absent → query again until the venue's acceptance
+    /// window has passed, then resend (or, for an intent recovered at start-up or with no
+    /// attempt left, fail it as never placed).
+    ///
+    /// # Errors
+    /// [`EngineError::UnknownOrder`], [`EngineError::Journal`].
+    pub fn on_lookup(
+        &mut self,
+        client_order_id: &str,
+        result: Result<Option<Placed>, VenueFailure>,
         now: Nanos,
     ) -> Result<Step, EngineError> {
         self.record_outcome(result.as_ref().err(), now);
@@ -200,11 +231,9 @@ impl<J: Journal> Engine<J> {
         tracked.queries = tracked.queries.saturating_add(1);
         let queries = tracked.queries;
         match result {
-            Ok(Some(venue)) => {
-                let status = Some(venue.status.to_model());
-                self.accept(client_order_id, venue.order_id, status, true, now)
-                    .map(Step::Done)
-            }
+            Ok(Some(placed)) => self
+                .accept_placed(client_order_id, &placed, true, now)
+                .map(Step::Done),
             Ok(None) => self.on_absent(client_order_id, now),
             Err(failure) if failure.class == FailureClass::Auth => {
                 let reason = format!("the venue refused our credentials: {}", failure.message);
@@ -270,6 +299,29 @@ impl<J: Journal> Engine<J> {
         true
     }
 
+    /// Settles a placement as what the venue answered or reported: an order, or an algo order
+    /// whose status and child are then followed ([`super::algo`]).
+    fn accept_placed(
+        &mut self,
+        client_order_id: &str,
+        placed: &Placed,
+        adopted: bool,
+        now: Nanos,
+    ) -> Result<OrderAnswer, EngineError> {
+        match placed {
+            Placed::Order(venue) => {
+                let status = Some(venue.status.to_model());
+                self.accept(client_order_id, venue.order_id, status, adopted, now)
+            }
+            Placed::Algo(algo) => {
+                let answer = self.accept(client_order_id, algo.algo_id, None, adopted, now)?;
+                let report = AlgoReport::from_algo(algo);
+                self.apply_algo(client_order_id, &report, adopted, now)?;
+                Ok(answer)
+            }
+        }
+    }
+
     /// Settles a placement as at the venue under `venue_order_id`: from its own answer
     /// (`adopted: false`), or found by query or reconciliation after an unknown outcome
     /// (`adopted: true`); then follows `venue_status` when the venue reported one.
@@ -285,7 +337,11 @@ impl<J: Journal> Engine<J> {
             .orders
             .get_mut(client_order_id)
             .ok_or_else(|| unknown(client_order_id))?;
-        let key = (tracked.symbol().to_owned(), venue_order_id);
+        // An algo id is no order id: only orders of the order endpoint are found by it.
+        let key = tracked
+            .algo
+            .is_none()
+            .then(|| (tracked.symbol().to_owned(), venue_order_id));
         mark_accepted(tracked, venue_order_id, &mut self.events);
         let answer = match &tracked.answer {
             Some(answer) => answer.clone(),
@@ -316,7 +372,9 @@ impl<J: Journal> Engine<J> {
                 answer
             }
         };
-        self.venue_ids.insert(key, client_order_id.to_owned());
+        if let Some(key) = key {
+            self.venue_ids.insert(key, client_order_id.to_owned());
+        }
         if let Some(status) = venue_status {
             self.sync_status(client_order_id, status)?;
         }

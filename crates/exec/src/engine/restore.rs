@@ -12,6 +12,11 @@
 //!   `adopted` under its client order id as request id, and published, so the store records it;
 //!   its fills are then loaded by the driver like any recovered order's.
 //!
+//! A conditional order comes back knowing its algo id (the journal's) but not its child: the
+//! first reconciliation asks the algo service by client order id and learns it
+//! ([`super::algo`]). An earlier run's conditional order the store missed is adopted from the
+//! venue's open algo orders ([`Engine::on_rest_algo`]).
+//!
 //! [`Engine::resume_fills_after`] says where REST fill recovery resumes on a symbol: after the
 //! last trade the store holds, so fills made while no process ran are read from the venue — and
 //! only those.
@@ -77,6 +82,9 @@ impl<J: Journal> Engine<J> {
         tracked.sends = intent.sends;
         tracked.sent_at_ms = intent.sent_at_ms;
         tracked.recovered = true;
+        if let Some(algo) = tracked.algo.as_mut() {
+            algo.algo_id = intent.venue_order_id;
+        }
         for fill in fills {
             self.replay_fill(&mut tracked, fill);
         }
@@ -87,7 +95,9 @@ impl<J: Journal> Engine<J> {
         *since = (*since).min(intent.created_at_ms);
         self.requests
             .insert(intent.request_id, intent.client_order_id);
-        self.track_earlier(tracked, venue_order_id, now);
+        // The stored id of a conditional order may be its algo id: no order-endpoint id.
+        let order_id = tracked.algo.is_none().then_some(venue_order_id);
+        self.track_earlier(tracked, order_id, now);
         true
     }
 
@@ -129,6 +139,10 @@ impl<J: Journal> Engine<J> {
         });
         tracked.intent = IntentState::Adopted;
         tracked.recovered = true;
+        if let Some(algo) = tracked.algo.as_mut() {
+            // On the order endpoint, a conditional type is the child of a triggered algo order.
+            algo.child = Some(venue.order_id);
+        }
         tracing::info!(
             target: "kestrel::exec",
             client_order_id,
@@ -137,7 +151,7 @@ impl<J: Journal> Engine<J> {
         );
         self.events
             .push(ExecEvent::Order(Box::new(tracked.order.clone())));
-        self.track_earlier(tracked, venue.order_id, now);
+        self.track_earlier(tracked, Some(venue.order_id), now);
         self.sync_status(client_order_id, venue.status.to_model())?;
         Ok(RestOrder::Adopted)
     }
@@ -154,13 +168,16 @@ impl<J: Journal> Engine<J> {
         self.seen_trades.insert(key);
     }
 
-    /// Starts tracking an order of an earlier run under `venue_order_id`.
-    fn track_earlier(&mut self, tracked: Tracked, venue_order_id: u64, now: Nanos) {
+    /// Starts tracking an order of an earlier run, known on the order endpoints as `order_id`
+    /// when it is known there.
+    pub(super) fn track_earlier(&mut self, tracked: Tracked, order_id: Option<u64>, now: Nanos) {
         let client_order_id = tracked.order.client_order_id.clone();
-        self.venue_ids.insert(
-            (tracked.symbol().to_owned(), venue_order_id),
-            client_order_id.clone(),
-        );
+        if let Some(order_id) = order_id {
+            self.venue_ids.insert(
+                (tracked.symbol().to_owned(), order_id),
+                client_order_id.clone(),
+            );
+        }
         self.orders.insert(client_order_id.clone(), tracked);
         self.release_parked(&client_order_id, now);
     }
@@ -168,7 +185,11 @@ impl<J: Journal> Engine<J> {
 
 /// An order for `request` accepted by the venue under `venue_order_id`, built without
 /// publishing the steps (they happened in an earlier run).
-fn accepted_order(mut request: OrderRequest, client_order_id: &str, venue_order_id: u64) -> Order {
+pub(super) fn accepted_order(
+    mut request: OrderRequest,
+    client_order_id: &str,
+    venue_order_id: u64,
+) -> Order {
     request.client_order_id = Some(client_order_id.to_owned());
     let mut order = Order::new(request, client_order_id.to_owned());
     for event in [

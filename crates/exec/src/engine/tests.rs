@@ -10,6 +10,8 @@ use kestrel_venue::binance::orders::{UserTrade, VenueOrder};
 use kestrel_venue::binance::user_data::{OrderTradeUpdate, UserEvent, parse_user_event};
 
 use super::*;
+
+mod algo;
 use crate::breaker::{BreakerConfig, BreakerState, CircuitBreaker};
 use crate::journal::MemoryJournal;
 use crate::ratelimit::{OrderRateLimiter, VenueCounters, VenueLimits};

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use kestrel_exec::driver::{DriverConfig, ExecDriver, StreamState, Submission};
 use kestrel_exec::engine::{Engine, EngineConfig, ExecEvent};
-use kestrel_exec::journal::Journal;
+use kestrel_exec::journal::{Journal, MemoryJournal, NewIntent};
 use kestrel_exec::ratelimit::VenueLimits;
 use kestrel_exec::retry::RetryPolicy;
 use kestrel_exec::validate::{AccountView, MarketView, OrderContext, Validator};
@@ -89,6 +89,50 @@ pub async fn control(sim: &RunningSim, path: &str, body: &str) -> Value {
         response.status()
     );
     response.json().await.unwrap()
+}
+
+/// Waits until `check` holds, asking again every 20 ms (failing the test after [`PATIENCE`]).
+pub async fn eventually<F, Fut>(mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let waiting = async {
+        while !check().await {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    tokio::time::timeout(PATIENCE, waiting)
+        .await
+        .expect("the condition held in time");
+}
+
+/// Journals `request` under `client_order_id` as sent at `sent_at_ms`, as a process that died
+/// before its answer came did.
+pub fn journal_sent(
+    journal: &MemoryJournal,
+    mut request: OrderRequest,
+    client_order_id: &str,
+    sent_at_ms: u64,
+) -> OrderRequest {
+    request.client_order_id = Some(client_order_id.to_owned());
+    journal
+        .begin(NewIntent {
+            request_id: request.request_id.clone(),
+            client_order_id: client_order_id.to_owned(),
+            request: request.clone(),
+            created_at_ms: sent_at_ms,
+        })
+        .unwrap();
+    journal.mark_sent(&request.request_id, sent_at_ms).unwrap();
+    request
+}
+
+/// Sets BTCUSDT's mark (and index) price (`POST /sim/v1/mark`): conditional orders watching
+/// the mark trigger on it.
+pub async fn move_mark(sim: &RunningSim, price: Price) {
+    let body = format!(r#"{{"symbol":"{SYMBOL}","price":"{price}"}}"#);
+    control(sim, "/sim/v1/mark", &body).await;
 }
 
 /// Injects a fault (`POST /sim/v1/faults`).
@@ -252,6 +296,48 @@ impl Market {
         request
     }
 
+    /// A stop-market sell of `qty` triggered by the mark price 1 % below the mark: it waits at
+    /// the algo service until [`move_mark`] takes the mark through it.
+    pub fn stop_sell(&self, request_id: &str, qty: &str) -> OrderRequest {
+        let trigger = self.on_tick(
+            self.mark
+                .try_mul_rate(Rate::parse("0.99").unwrap(), RoundingMode::Floor)
+                .unwrap(),
+        );
+        let mut request = limit(request_id, Side::Sell, trigger, qty);
+        request.order_type = OrderType::StopMarket;
+        request.time_in_force = None;
+        request.price = None;
+        request.stop_price = Some(trigger);
+        request.working_type = WorkingType::MarkPrice;
+        request
+    }
+
+    /// A stop-limit sell of `qty` triggered 1 % below the mark, limited 1 % above the ask: once
+    /// triggered its child order rests on the book.
+    pub fn stop_limit_sell(&self, request_id: &str, qty: &str) -> OrderRequest {
+        let mut request = self.stop_sell(request_id, qty);
+        request.order_type = OrderType::StopLimit;
+        request.time_in_force = Some(TimeInForce::Gtc);
+        request.price = Some(
+            self.on_tick(
+                self.ask
+                    .try_mul_rate(Rate::parse("1.01").unwrap(), RoundingMode::Floor)
+                    .unwrap(),
+            ),
+        );
+        request
+    }
+
+    /// A mark price 2 % below the current one: through every [`Market::stop_sell`] trigger.
+    pub fn mark_below_stops(&self) -> Price {
+        self.on_tick(
+            self.mark
+                .try_mul_rate(Rate::parse("0.98").unwrap(), RoundingMode::Floor)
+                .unwrap(),
+        )
+    }
+
     fn on_tick(&self, price: Price) -> Price {
         price
             .round_to_step(
@@ -375,6 +461,23 @@ pub async fn wait_stream<J: Journal + 'static>(
         .await
         .expect("the user stream reached the expected state in time")
         .unwrap();
+}
+
+/// A driver over REST without a user stream on `journal`, its REST traffic through an
+/// [`AnswerBlackhole`] in front of `sim` (returned with it, to swallow answers at will).
+pub async fn start_behind_blackhole<J: Journal + 'static>(
+    sim: &RunningSim,
+    journal: J,
+    prefix: &str,
+) -> (AnswerBlackhole, ExecDriver<J>) {
+    let relay = AnswerBlackhole::start(sim.local_addr()).await;
+    let config = execution(Transport::Rest, 3);
+    let driver = start_driver(sim, &config, journal, prefix, |c| {
+        c.user_stream = false;
+        c.rest_url = relay.url();
+    })
+    .await;
+    (relay, driver)
 }
 
 /// A TCP relay in front of the simulator that can swallow everything the venue sends back

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use flate2::read::MultiGzDecoder;
 
-use super::envelope::classify;
+use super::envelope::{Classified, classify};
 use super::{LineErrorKind, MessageKind, RecordedMessage, RecordingError};
 
 /// The first two bytes of every gzip stream (RFC 1952).
@@ -266,13 +266,31 @@ fn parse_line(line: &[u8]) -> Result<Option<RecordedMessage>, (LineErrorKind, St
         .parse::<u64>()
         .map_err(|_| (LineErrorKind::BadTimestamp, format!("{time:?}")))?;
     let classified = classify(json.trim_start())?;
-    Ok(Some(RecordedMessage {
-        recv_ns,
-        kind: classified.kind,
-        stream: classified.stream,
-        symbol: classified.symbol,
-        raw: classified.data.to_owned(),
-    }))
+    Ok(Some(RecordedMessage::from_classified(recv_ns, classified)))
+}
+
+impl RecordedMessage {
+    /// The message `json` (one frame as received, or a REST snapshot body), received at
+    /// `recv_ns`, classified exactly as a recording's line is: the combined-stream envelope
+    /// unwrapped, the kind, stream and symbol found. For consumers that take a venue's frames
+    /// live instead of reading them back from a file.
+    ///
+    /// # Errors
+    /// Why a recording would skip it (not JSON, not an object, a bad envelope).
+    pub fn from_json(recv_ns: u64, json: &str) -> Result<Self, LineErrorKind> {
+        let classified = classify(json).map_err(|(kind, _)| kind)?;
+        Ok(Self::from_classified(recv_ns, classified))
+    }
+
+    fn from_classified(recv_ns: u64, classified: Classified<'_>) -> Self {
+        Self {
+            recv_ns,
+            kind: classified.kind,
+            stream: classified.stream,
+            symbol: classified.symbol,
+            raw: classified.data.to_owned(),
+        }
+    }
 }
 
 /// Reads one line into `line` (without the `\n`), keeping at most `max` bytes of it and

@@ -415,6 +415,19 @@ impl Book {
         remaining
     }
 
+    /// Takes `qty` (less than its remaining) off the order in `slot` where it stands: its
+    /// original and remaining quantities shrink, its queue position does not change.
+    pub(super) fn shrink(&mut self, slot: u32, qty: Qty) {
+        let order = &mut self.slots[slot].order;
+        debug_assert!(qty < order.remaining_qty, "shrink would empty the order");
+        order.remaining_qty = qty_sub(order.remaining_qty, qty);
+        order.orig_qty = qty_sub(order.orig_qty, qty);
+        let level = &mut self.levels[self.slots[slot].level];
+        level.qty = qty_sub(level.qty, qty);
+        let (side, price, total) = (level.side, level.price, level.qty);
+        self.record(side, price, total);
+    }
+
     /// Takes the order in `slot` off the book and returns it.
     pub(super) fn remove(&mut self, slot: u32) -> RestingOrder {
         let Slot {

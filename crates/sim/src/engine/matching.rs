@@ -289,6 +289,38 @@ impl MatchingEngine {
         count
     }
 
+    /// Takes `qty` off a resting order where it stands (a partial cancel): its original and
+    /// remaining quantities shrink and it keeps its queue position, unlike [`Self::amend`].
+    /// Taking all that remains cancels it, pushing [`EngineEvent::Canceled`]; otherwise
+    /// nothing is pushed. Returns the quantity left resting. The simulator's mirror of a live
+    /// book uses it to follow a level that shrank without reordering the queue.
+    ///
+    /// # Errors
+    /// [`EngineError::UnknownOrder`] when `order_id` is not resting,
+    /// [`EngineError::NonPositiveQty`] when `qty` is not positive; nothing changes.
+    pub fn reduce(
+        &mut self,
+        order_id: OrderId,
+        qty: Qty,
+        events: &mut Vec<EngineEvent>,
+    ) -> Result<Qty, EngineError> {
+        let slot = self
+            .book
+            .lookup(order_id)
+            .ok_or(EngineError::UnknownOrder { order_id })?;
+        check_qty(order_id, qty)?;
+        let remaining = self.book.order(slot).remaining_qty;
+        let left = if qty >= remaining {
+            self.cancel_slot(slot, CancelReason::User, events);
+            Qty::ZERO
+        } else {
+            self.book.shrink(slot, qty);
+            qty_sub(remaining, qty)
+        };
+        self.book.commit();
+        Ok(left)
+    }
+
     fn cancel_slot(
         &mut self,
         slot: u32,

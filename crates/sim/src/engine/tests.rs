@@ -976,3 +976,49 @@ fn the_same_sequence_gives_identical_events_and_depth_updates() {
     );
     assert_eq!(first, second);
 }
+
+#[test]
+fn reduce_takes_quantity_off_in_place_and_keeps_the_queue_position() {
+    let mut engine = engine();
+    rest(&mut engine, gtc(1, ALICE, Side::Sell, "100", "5"));
+    rest(&mut engine, gtc(2, BOB, Side::Sell, "100", "1"));
+    let before = engine.update_id();
+    let mut events = Vec::new();
+    let left = engine.reduce(1, qty("3"), &mut events).unwrap();
+    assert_eq!(left, qty("2"));
+    assert!(events.is_empty(), "a partial reduce reports nothing");
+    assert_eq!(engine.update_id(), before + 1, "one depth update");
+    assert_eq!(ids_at(&engine, BookSide::Ask, "100"), [1, 2], "still first");
+    assert_eq!(depth(&engine, BookSide::Ask), [lvl("100", "3")]);
+    let order = engine.order(1).unwrap();
+    assert_eq!((order.orig_qty, order.remaining_qty), (qty("2"), qty("2")));
+    // The next taker still meets order 1 first.
+    let (_, events) = submit(&mut engine, market(3, CAROL, Side::Buy, "2.5"));
+    assert_eq!(
+        trades(&events),
+        [(1, px("100"), qty("2")), (2, px("100"), qty("0.5"))]
+    );
+}
+
+#[test]
+fn reducing_by_all_that_remains_cancels_and_unknown_or_zero_is_refused() {
+    let mut engine = engine();
+    rest(&mut engine, gtc(1, ALICE, Side::Buy, "99", "1"));
+    let mut events = Vec::new();
+    assert_eq!(engine.reduce(1, qty("2"), &mut events).unwrap(), Qty::ZERO);
+    assert!(
+        matches!(events[..], [EngineEvent::Canceled(_)]),
+        "{events:?}"
+    );
+    assert!(engine.order(1).is_none());
+    assert!(depth(&engine, BookSide::Bid).is_empty());
+    assert!(matches!(
+        engine.reduce(1, qty("1"), &mut events),
+        Err(EngineError::UnknownOrder { order_id: 1 })
+    ));
+    rest(&mut engine, gtc(2, ALICE, Side::Buy, "99", "1"));
+    assert!(matches!(
+        engine.reduce(2, Qty::ZERO, &mut events),
+        Err(EngineError::NonPositiveQty { .. })
+    ));
+}

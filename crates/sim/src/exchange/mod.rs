@@ -11,13 +11,14 @@
 //! the same trades, byte for byte.
 //!
 //! Accounts `1..` are API users. The synthetic market trades under engine accounts at and
-//! above [`PARTICIPANT_BASE`]: it has no margin, no fees and no records, and stands for the
-//! rest of the market.
+//! above [`PARTICIPANT_BASE`], as does the [`mirror`] of another venue's live market: they
+//! have no margin, no fees and no records, and stand for the rest of the market.
 
 mod conditional;
 pub mod feed;
 mod fills;
 pub mod market;
+pub mod mirror;
 pub mod order;
 mod participants;
 mod place;
@@ -37,6 +38,7 @@ pub use conditional::{AlgoRecord, Conditional};
 pub use feed::{Cadence, MarkInfo, PublicTrade};
 pub use fills::ParticipantFill;
 pub use market::Market;
+pub use mirror::{MIRROR_MAKER, MIRROR_TAKER};
 pub use order::{FillReport, OrderRecord, Precision, VenueStatus};
 pub use place::PlaceRequest;
 pub use queries::{Amendment, DepthSnapshot, OrderKey, UserTrade};
@@ -156,6 +158,8 @@ pub struct Exchange {
     /// Fills and removals of the synthetic market's orders, for its generator.
     participant_fills: Vec<fills::ParticipantFill>,
     participants: participants::ParticipantOrders,
+    /// The last mirror order id handed out, above [`mirror::MIRROR_ORDER_BASE`].
+    next_mirror_id: u64,
     next_order_id: u64,
     next_algo_id: u64,
     listen_keys: BTreeMap<String, ListenKey>,
@@ -190,6 +194,7 @@ impl Exchange {
             algo_children: BTreeMap::new(),
             participant_fills: Vec::new(),
             participants: participants::ParticipantOrders::default(),
+            next_mirror_id: 0,
             next_order_id: 1,
             next_algo_id: 1,
             listen_keys: BTreeMap::new(),

@@ -1,5 +1,6 @@
-//! The simulator's market: a seeded agent-based market [`generator`] and the recording and
-//! replay of real market data ([`recording`]).
+//! The simulator's market: a seeded agent-based market [`generator`], the recording and
+//! replay of real market data ([`recording`]), and the [`mirror`] of another venue's live
+//! market.
 //!
 //! The generator proposes orders and the matching engine (`crate::engine`) executes them; the
 //! generator never owns a book. Recordings are read and written in one line format shared with
@@ -9,6 +10,7 @@
 //! Nothing here reads the system clock: time comes in as arguments.
 
 pub mod generator;
+pub mod mirror;
 pub mod recording;
 
 pub use generator::{

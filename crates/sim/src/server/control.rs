@@ -285,9 +285,16 @@ pub(super) async fn fault(
 
 /// `GET /sim/v1/status`: what the simulator is doing.
 pub(super) async fn status(State(shared): State<Arc<Shared>>) -> Response {
-    let paused = lock(&shared.driver).paused();
+    let (paused, mirror) = {
+        let driver = lock(&shared.driver);
+        (driver.paused(), driver.mirror_status())
+    };
     let symbols: Vec<String> = lock(&shared.exchange).markets().keys().cloned().collect();
-    ok(
-        json!({ "paused": paused, "symbols": symbols, "streams": shared.hub.subscribed_market_streams() }),
-    )
+    let mut body = json!({
+        "paused": paused, "symbols": symbols, "streams": shared.hub.subscribed_market_streams(),
+    });
+    if let Some(mirror) = mirror {
+        body["mirror"] = mirror;
+    }
+    ok(body)
 }

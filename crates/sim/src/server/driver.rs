@@ -1,7 +1,7 @@
 //! The task that moves the market: it steps the seeded generator of every symbol (or the
-//! replay of a recording), applies its actions to the exchange, feeds back their fills,
-//! publishes mark prices at their interval, and advances the venue's clock (depth cadences,
-//! funding, listen-key expiry).
+//! replay of a recording, or the mirror of a live venue), applies its actions to the
+//! exchange, feeds back their fills, publishes mark prices at their interval, and advances the
+//! venue's clock (depth cadences, funding, listen-key expiry).
 //!
 //! The synthetic market runs on its own clock, which stands still while the market is paused
 //! and moves only by `POST /sim/v1/market/step` then; so pausing never makes it burst later.
@@ -22,7 +22,7 @@ const WARM_UP_MS: u64 = 3_000;
 
 type Recording = Replay<RecordingReader<Box<dyn std::io::BufRead + Send>>>;
 
-/// What drives prices: the generator or a recording.
+/// What drives prices: the generator, a recording, or a live venue.
 enum Source {
     Synthetic(Vec<(String, Generator)>),
     Replay {
@@ -30,6 +30,7 @@ enum Source {
         books: BTreeMap<String, ReplayBook>,
         started_ms: u64,
     },
+    Mirror(super::mirror::Mirror),
 }
 
 impl std::fmt::Debug for Source {
@@ -37,6 +38,7 @@ impl std::fmt::Debug for Source {
         match self {
             Self::Synthetic(generators) => write!(f, "Synthetic({} symbols)", generators.len()),
             Self::Replay { books, .. } => write!(f, "Replay({} symbols)", books.len()),
+            Self::Mirror(mirror) => mirror.fmt(f),
         }
     }
 }
@@ -67,16 +69,32 @@ impl Driver {
         instruments: &[(Instrument, Price)],
         now: u64,
     ) -> Result<Self, String> {
-        let config = &options.config;
         let start_ns = now.saturating_mul(1_000_000);
         let source = match &options.replay {
             Some(path) => replay_source(path, options.replay_pace, instruments, now)?,
-            None => Source::Synthetic(generators(instruments, config.seed, start_ns)?),
+            None => Source::Synthetic(generators(instruments, options.config.seed, start_ns)?),
         };
-        Ok(Self {
+        Ok(Self::new_with(source, options, now))
+    }
+
+    /// A driver that mirrors the live venue whose messages `feed` delivers.
+    #[must_use]
+    pub fn mirror(
+        options: &SimOptions,
+        feed: super::MirrorFeed,
+        instruments: &[(Instrument, Price)],
+        now: u64,
+    ) -> Self {
+        let mirror = super::mirror::Mirror::new(feed, instruments);
+        Self::new_with(Source::Mirror(mirror), options, now)
+    }
+
+    fn new_with(source: Source, options: &SimOptions, now: u64) -> Self {
+        let config = &options.config;
+        Self {
             source,
             paused: false,
-            market_ns: start_ns,
+            market_ns: now.saturating_mul(1_000_000),
             last_wall_ms: now,
             step_ms: config.market_step_ms.max(1),
             mark_interval_ms: config.mark_price_interval_ms.max(100),
@@ -84,7 +102,16 @@ impl Driver {
             actions: Vec::with_capacity(1024),
             fills: Vec::with_capacity(1024),
             snapshots: super::snapshots::Snapshots::default(),
-        })
+        }
+    }
+
+    /// The mirror's state per symbol, when mirroring a live venue.
+    #[must_use]
+    pub fn mirror_status(&self) -> Option<serde_json::Value> {
+        match &self.source {
+            Source::Mirror(mirror) => Some(mirror.status()),
+            _ => None,
+        }
     }
 
     /// Pauses or resumes the market.
@@ -197,6 +224,8 @@ fn advance(shared: &Shared, driver: &mut Driver, by_ms: u64, now: u64) -> usize 
         .market_ns
         .saturating_add(by_ms.saturating_mul(1_000_000));
     let publish_marks = now >= driver.next_mark_ms && !driver.paused;
+    // A paused market moves only when stepped.
+    let moves = by_ms > 0 || !driver.paused;
     if publish_marks {
         driver.next_mark_ms = now + driver.mark_interval_ms;
     }
@@ -226,6 +255,7 @@ fn advance(shared: &Shared, driver: &mut Driver, by_ms: u64, now: u64) -> usize 
             let elapsed_ns = now.saturating_sub(*started_ms).saturating_mul(1_000_000);
             step_replay(shared, replay, books, elapsed_ns, now)
         }
+        Source::Mirror(mirror) => mirror.step(shared, snapshots, moves, publish_marks, now),
     }
 }
 

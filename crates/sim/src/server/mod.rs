@@ -4,12 +4,14 @@
 //!
 //! The [`Exchange`] sits behind one mutex: every request locks it briefly, runs, drains the
 //! events it produced, and publishes them to the [`hub::Hub`] after unlocking. A driver task
-//! advances the synthetic market (or a replay) and the venue's clock.
+//! advances the synthetic market (or a replay, or the mirror of a live venue: [`start_mirror`])
+//! and the venue's clock.
 
 mod control;
 mod dispatch;
 mod driver;
 pub mod hub;
+mod mirror;
 pub mod rest;
 mod snapshots;
 mod streams;
@@ -93,6 +95,25 @@ pub enum ReplayPace {
     /// As fast as clients read: each market step releases the next batch of messages (a
     /// client that cannot keep up is disconnected, as a slow client always is).
     Fast,
+}
+
+/// The live market a simulator mirrors ([`start_mirror`]): another venue's stream frames and
+/// REST depth snapshots as Kestrel's recorder captures them, delivered over a channel instead
+/// of written to a file.
+#[derive(Debug)]
+pub struct MirrorFeed {
+    receiver: std::sync::mpsc::Receiver<crate::market::recording::RecordedMessage>,
+}
+
+impl MirrorFeed {
+    /// A feed of the messages `receiver` delivers. Snapshots must name their symbol (the
+    /// recorder's `<symbol>@depthSnapshot` lines do) unless only one symbol is listed.
+    #[must_use]
+    pub const fn new(
+        receiver: std::sync::mpsc::Receiver<crate::market::recording::RecordedMessage>,
+    ) -> Self {
+        Self { receiver }
+    }
 }
 
 /// Why the simulator could not start.
@@ -207,6 +228,30 @@ pub(crate) fn now_ms() -> u64 {
 /// [`StartError`] when a symbol is unknown, the account cannot be opened, or the replay
 /// cannot be read.
 pub async fn start(options: SimOptions, listener: TcpListener) -> Result<RunningSim, StartError> {
+    launch(options, None, listener).await
+}
+
+/// Starts a simulator whose market is the live venue `feed` delivers (paper trading against
+/// a real market): its books hold the venue's depth for `options.config.symbols` and its
+/// trades are replayed against them, so API users' orders fill at the venue's prices with
+/// queue position (see [`crate::exchange::mirror`]). `options.replay` is ignored. Returns
+/// once it accepts connections; the books fill as the feed delivers snapshots.
+///
+/// # Errors
+/// As [`start`].
+pub async fn start_mirror(
+    options: SimOptions,
+    feed: MirrorFeed,
+    listener: TcpListener,
+) -> Result<RunningSim, StartError> {
+    launch(options, Some(feed), listener).await
+}
+
+async fn launch(
+    options: SimOptions,
+    mirror: Option<MirrorFeed>,
+    listener: TcpListener,
+) -> Result<RunningSim, StartError> {
     let addr = listener.local_addr()?;
     let now = now_ms();
     let instruments = instruments(&options.config.symbols)?;
@@ -216,7 +261,10 @@ pub async fn start(options: SimOptions, listener: TcpListener) -> Result<Running
         .iter()
         .map(|(s, m)| (s.clone(), m.precision))
         .collect();
-    let driver = Driver::new(&options, &instruments, now).map_err(StartError::Market)?;
+    let driver = match mirror {
+        Some(feed) => Driver::mirror(&options, feed, &instruments, now),
+        None => Driver::new(&options, &instruments, now).map_err(StartError::Market)?,
+    };
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let limits = limit_config(&options.config);
     let shared = Arc::new(Shared {
