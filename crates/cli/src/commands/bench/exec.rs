@@ -7,7 +7,8 @@
 //! trading connection, or REST with `--transport rest` — goes through a relay on loopback that
 //! notes when the first byte of each request reaches it. One order at a time: the clock starts
 //! when [`ExecDriver::submit`] is called with a request (what a strategy does; validation,
-//! the write-ahead journal, id assignment, signing and the write are all inside) and stops when
+//! the write-ahead journal — by default the store's, on SQLite, as `kestrel exec` runs —, id
+//! assignment, signing and the write are all inside) and stops when
 //! the relay sees the first byte. The round trip to the venue's answer is reported beside it.
 //! Each order rests far from the market and is cancelled after its answer (not timed).
 
@@ -18,14 +19,15 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use hdrhistogram::Histogram;
-use kestrel_exec::context::VenueContext;
-use kestrel_exec::driver::{DriverConfig, ExecDriver};
+use kestrel_exec::context::{RefreshConfig, VenueContext};
+use kestrel_exec::driver::{DriverConfig, ExecDriver, SystemClock};
 use kestrel_exec::engine::{Engine, EngineConfig};
-use kestrel_exec::journal::{Journal, MemoryJournal};
+use kestrel_exec::journal::{Journal, MemoryJournal, StoreJournal};
+use kestrel_exec::persist::PersistConfig;
 use kestrel_exec::ratelimit::VenueLimits;
 use kestrel_exec::retry::RetryPolicy;
 use kestrel_exec::validate::Validator;
-use kestrel_model::config::{ExecutionConfig, RiskConfig, SimConfig, Transport};
+use kestrel_model::config::{ExecutionConfig, RiskConfig, SimConfig, StoreConfig, Transport};
 use kestrel_model::order::{ExecutionMode, OrderType, PositionSide, TimeInForce, WorkingType};
 use kestrel_model::{OrderRequest, Price, Qty, Side};
 use kestrel_sim::server::{self, DEFAULT_API_KEY, DEFAULT_API_SECRET, RunningSim, SimOptions};
@@ -44,9 +46,22 @@ pub struct ExecBenchArgs {
     /// The order transport.
     #[arg(long, value_enum, default_value_t = BenchTransport::Ws)]
     transport: BenchTransport,
+    /// The order journal written before each send: the store's (SQLite in a temporary
+    /// directory, as `kestrel exec` runs) or in memory.
+    #[arg(long, value_enum, default_value_t = BenchJournal::Store)]
+    journal: BenchJournal,
     /// Print one JSON object instead of the table.
     #[arg(long)]
     json: bool,
+}
+
+/// Which journal the bench's engine writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BenchJournal {
+    /// `StoreJournal` on SQLite (the write-ahead is durable before the send).
+    Store,
+    /// `MemoryJournal`.
+    Memory,
 }
 
 /// Which connection orders travel on.
@@ -62,6 +77,7 @@ pub enum BenchTransport {
 #[derive(Debug, Serialize)]
 struct ExecReport {
     transport: &'static str,
+    journal: &'static str,
     orders: u64,
     p50_ns: u64,
     p99_ns: u64,
@@ -93,23 +109,32 @@ pub fn run(args: &ExecBenchArgs) -> Result<()> {
 async fn measure(args: &ExecBenchArgs) -> Result<ExecReport> {
     let sim = start_sim().await?;
     let relay = Relay::start(sim.local_addr()).await?;
-    let (driver, context) = start_driver(&sim, &relay, args.transport).await?;
-    let bid = best_bid(&sim).await?;
-    let mut to_wire = Histogram::<u64>::new(3)?;
-    let mut to_answer = Histogram::<u64>::new(3)?;
-    for n in 0..args.orders + WARM_UP {
-        let request = resting_buy(&format!("bench-{n}"), bid);
-        let (wire, answer) = one_order(&driver, &context, &relay, request).await?;
-        if n >= WARM_UP {
-            to_wire.record(wire)?;
-            to_answer.record(answer)?;
+    let (to_wire, to_answer) = match args.journal {
+        BenchJournal::Memory => {
+            let (driver, context) =
+                start_driver(&sim, &relay, args.transport, MemoryJournal::new(), None).await?;
+            time_orders(driver, &context, &relay, &sim, args.orders).await?
         }
-    }
-    driver.shutdown().await;
+        BenchJournal::Store => {
+            let dir = tempfile::tempdir()?;
+            let store = StoreConfig {
+                data_dir: dir.path().to_path_buf(),
+                ..StoreConfig::default()
+            };
+            let journal = StoreJournal::open(&store, Arc::new(SystemClock::new()))?;
+            let (driver, context) =
+                start_driver(&sim, &relay, args.transport, journal, Some(&store)).await?;
+            time_orders(driver, &context, &relay, &sim, args.orders).await?
+        }
+    };
     Ok(ExecReport {
         transport: match args.transport {
             BenchTransport::Ws => "ws-fapi",
             BenchTransport::Rest => "rest",
+        },
+        journal: match args.journal {
+            BenchJournal::Memory => "memory",
+            BenchJournal::Store => "sqlite",
         },
         orders: to_wire.len(),
         p50_ns: to_wire.value_at_quantile(0.50),
@@ -119,6 +144,29 @@ async fn measure(args: &ExecBenchArgs) -> Result<ExecReport> {
         answer_p50_ns: to_answer.value_at_quantile(0.50),
         answer_p99_ns: to_answer.value_at_quantile(0.99),
     })
+}
+
+/// Places `orders` timed orders after the warm-up; (to wire, to answer) histograms.
+async fn time_orders<J: Journal + 'static>(
+    driver: ExecDriver<J>,
+    context: &VenueContext,
+    relay: &Relay,
+    sim: &RunningSim,
+    orders: u32,
+) -> Result<(Histogram<u64>, Histogram<u64>)> {
+    let bid = best_bid(sim).await?;
+    let mut to_wire = Histogram::<u64>::new(3)?;
+    let mut to_answer = Histogram::<u64>::new(3)?;
+    for n in 0..orders + WARM_UP {
+        let request = resting_buy(&format!("bench-{n}"), bid);
+        let (wire, answer) = one_order(&driver, context, relay, request).await?;
+        if n >= WARM_UP {
+            to_wire.record(wire)?;
+            to_answer.record(answer)?;
+        }
+    }
+    driver.shutdown().await;
+    Ok((to_wire, to_answer))
 }
 
 /// Untimed orders first: connections warm, code paged in.
@@ -141,11 +189,14 @@ async fn one_order<J: Journal + 'static>(
     };
     let answer = submitted?.answer().await;
     let answered = start.elapsed();
-    let Some(wire) = relay.seen() else {
-        bail!("the relay saw no bytes for {}", request.request_id);
-    };
     let Some(id) = answer.client_order_id().filter(|_| answer.is_accepted()) else {
         bail!("order {} was not accepted: {answer}", request.request_id);
+    };
+    let Some(wire) = relay.seen() else {
+        bail!(
+            "the relay saw no bytes for {} ({answer})",
+            request.request_id
+        );
     };
     if driver.cancel(id).await.is_err() {
         bail!("cannot cancel {id}");
@@ -177,11 +228,13 @@ async fn start_sim() -> Result<RunningSim> {
 /// The symbol benched.
 const SYMBOL: &str = "BTCUSDT";
 
-async fn start_driver(
+async fn start_driver<J: Journal + 'static>(
     sim: &RunningSim,
     relay: &Relay,
     transport: BenchTransport,
-) -> Result<(ExecDriver<MemoryJournal>, VenueContext)> {
+    journal: J,
+    store: Option<&StoreConfig>,
+) -> Result<(ExecDriver<J>, Arc<VenueContext>)> {
     let execution = ExecutionConfig {
         transport: match transport {
             BenchTransport::Ws => Transport::Websocket,
@@ -193,7 +246,15 @@ async fn start_driver(
     let venue = format!("http://{}", sim.local_addr());
     let credentials = Credentials::new(DEFAULT_API_KEY, DEFAULT_API_SECRET);
     let rest = RestClient::new(RestConfig::new(&venue), credentials.clone())?;
-    let context = VenueContext::load(&rest, &[SYMBOL.to_owned()]).await?;
+    let context = Arc::new(VenueContext::load(&rest, &[SYMBOL.to_owned()]).await?);
+    // Marks refreshed as `kestrel exec` does, so a long run never meets a stale mark; the
+    // refresh ends with the runtime.
+    let (keep, never) = tokio::sync::watch::channel(false);
+    let refresh = Arc::clone(&context).run_refresh(rest, RefreshConfig::default(), never);
+    tokio::spawn(async move {
+        let _running = keep;
+        refresh.await;
+    });
     let validator = Validator::from_config(
         &execution,
         &RiskConfig::default(),
@@ -202,7 +263,7 @@ async fn start_driver(
     let engine = Engine::new(
         EngineConfig::new("bench", RetryPolicy::from_config(&execution)),
         validator,
-        MemoryJournal::new(),
+        journal,
     )?;
     let mut config = DriverConfig::new(
         &venue,
@@ -214,7 +275,12 @@ async fn start_driver(
     if transport == BenchTransport::Rest {
         config.rest_url = format!("http://{}", relay.addr);
     }
-    let driver = ExecDriver::start(config, engine).await?;
+    let driver = match store {
+        Some(store) => {
+            ExecDriver::start_persisted(config, engine, store, PersistConfig::default()).await?
+        }
+        None => ExecDriver::start(config, engine).await?,
+    };
     Ok((driver, context))
 }
 
@@ -326,8 +392,8 @@ fn note(seen: &Mutex<Watch>) {
 fn print_table(report: &ExecReport) {
     let us = |ns: u64| format!("{}.{} µs", ns / 1_000, ns % 1_000 / 100);
     println!(
-        "order request → bytes on the socket ({}, {} orders, loopback)",
-        report.transport, report.orders
+        "order request → bytes on the socket ({}, {} journal, {} orders, loopback)",
+        report.transport, report.journal, report.orders
     );
     println!(
         "  p50 {}  p99 {}  p99.9 {}  max {}",
