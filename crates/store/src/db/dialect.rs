@@ -1,5 +1,6 @@
-//! One statement in both SQL dialects, and [`on_backend!`] to run it with the same binds and
-//! decoding on either pool.
+//! One statement in both SQL dialects, [`on_backend!`] to run it with the same binds and
+//! decoding on either pool, and [`durably!`] to run it with a commit that reaches the disk
+//! before it returns.
 //!
 //! Both backends take `$n` placeholders (SQLite reads `$NNN` as parameter NNN), so a statement
 //! differs only where PostgreSQL needs a cast: money bound as text into NUMERIC (`$n::numeric`)
@@ -44,3 +45,49 @@ macro_rules! on_backend {
 }
 
 pub(crate) use on_backend;
+
+/// Like [`on_backend!`], but the statement commits durably whatever the pool's default
+/// (`crate::db`, "Durability"): on SQLite it runs on one connection switched to
+/// `synchronous = FULL` for it, on PostgreSQL in a transaction with `synchronous_commit = on`.
+/// `$conn` is bound to the connection (or transaction) to run `$run` on; evaluates to the
+/// statement's `Result<_, sqlx::Error>`.
+macro_rules! durably {
+    ($store:expr, $stmt:expr, |$sql:ident, $conn:ident| $run:expr) => {
+        async {
+            match &$store.pool {
+                $crate::db::Pool::Sqlite(pool) => {
+                    let mut held = pool.acquire().await?;
+                    sqlx::query("PRAGMA synchronous = FULL")
+                        .execute(&mut *held)
+                        .await?;
+                    let outcome = {
+                        let $sql: &'static str = $stmt.sqlite;
+                        let $conn = &mut *held;
+                        $run
+                    };
+                    // Back to the pool's default even after a failure (FULL would only be slower).
+                    sqlx::query("PRAGMA synchronous = NORMAL")
+                        .execute(&mut *held)
+                        .await?;
+                    outcome
+                }
+                $crate::db::Pool::Postgres(pool) => {
+                    let mut transaction = pool.begin().await?;
+                    sqlx::query("SET LOCAL synchronous_commit = on")
+                        .execute(&mut *transaction)
+                        .await?;
+                    let outcome = {
+                        let $sql: &'static str = $stmt.postgres;
+                        let $conn = &mut *transaction;
+                        $run
+                    }?;
+                    transaction.commit().await?;
+                    Ok(outcome)
+                }
+            }
+        }
+        .await
+    };
+}
+
+pub(crate) use durably;

@@ -4,6 +4,21 @@
 //! migrations this build knows (`db::migrate`). Every query is built at run time
 //! (`sqlx::query`, `query_as`, `QueryBuilder`), so the crate compiles without a database; each
 //! feature module (`market`, ...) keeps the SQL for both backends side by side.
+//!
+//! # Durability
+//!
+//! A commit returns once it is in the database's write-ahead log, before that log is flushed
+//! to the disk (SQLite `synchronous = NORMAL` in WAL mode, PostgreSQL
+//! `synchronous_commit = off`): it survives a crash or kill of the process at once, and a
+//! power loss or an OS crash once the log is flushed, a moment later. That is enough for
+//! everything Kestrel writes but one record: the order journal's send mark, written before an
+//! order goes to the venue, which must survive a power loss before the order is sent. That
+//! statement commits with a flush ([`dialect::durably!`]); since each log is written in
+//! order, the flush also makes every earlier commit durable — the intent's own row, and the
+//! client order id sequence the order's id came from. What a power loss may still take (an
+//! answer, a fill, a snapshot, a market data batch) is either found again from the venue at
+//! start-up (an intent left `sent` is resolved by its client order id; fill recovery resumes
+//! after the last stored fill) or worth no flush on the hot path (market data).
 
 pub(crate) mod convert;
 pub(crate) mod dialect;
@@ -95,8 +110,9 @@ impl Store {
             .filename(path)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            // FULL: a committed transaction survives power loss, which the order journal needs.
-            .synchronous(SqliteSynchronous::Full)
+            // NORMAL: commits survive a crash of the process, and the one write that must
+            // survive power loss too asks for it (module docs, "Durability").
+            .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(SQLITE_BUSY_TIMEOUT)
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new()
@@ -140,6 +156,8 @@ impl Store {
             options.get_port(),
             options.get_database().unwrap_or(options.get_username())
         );
+        // Commits return before the server's WAL flush (module docs, "Durability").
+        let options = options.options([("synchronous_commit", "off")]);
         let pool = PgPoolOptions::new()
             .max_connections(POSTGRES_MAX_CONNECTIONS)
             .connect_with(options)

@@ -39,7 +39,7 @@ use serde::de::DeserializeOwned;
 use rows::{Change, INTENTS, IntentRow, NewIntentRow};
 
 use crate::db::convert::{to_i64, to_json, truncate};
-use crate::db::dialect::on_backend;
+use crate::db::dialect::{durably, on_backend};
 use crate::db::{Store, StoreError};
 
 /// Where an order intent is (see the table in [`IntentState::can_become`]).
@@ -495,21 +495,31 @@ impl Store {
         };
         debug_assert!(sources.len() <= 2, "TRANSITION binds two source states");
         let attempts = i64::from(to == IntentState::Sent);
-        let rows: Vec<IntentRow> = on_backend!(self, sql = sql::TRANSITION, |pool| {
-            sqlx::query_as(sql)
-                .bind(to.as_str())
-                .bind(change.venue_order_id)
-                .bind(change.reject_code)
-                .bind(change.reason.as_deref())
-                .bind(change.answer.as_deref())
-                .bind(attempts)
-                .bind(change.now_ms)
-                .bind(client_order_id)
-                .bind(first.as_str())
-                .bind(last.as_str())
-                .fetch_all(pool)
-                .await
-        })
+        // One statement, bound the same way on either backend and for either durability.
+        macro_rules! moved {
+            ($sql:expr, $executor:expr) => {
+                sqlx::query_as($sql)
+                    .bind(to.as_str())
+                    .bind(change.venue_order_id)
+                    .bind(change.reject_code)
+                    .bind(change.reason.as_deref())
+                    .bind(change.answer.as_deref())
+                    .bind(attempts)
+                    .bind(change.now_ms)
+                    .bind(client_order_id)
+                    .bind(first.as_str())
+                    .bind(last.as_str())
+                    .fetch_all($executor)
+                    .await
+            };
+        }
+        // The send mark is the write-ahead record: it alone must reach the disk before the
+        // caller goes on (the module docs of `crate::db`, "Durability").
+        let rows: Vec<IntentRow> = if to == IntentState::Sent {
+            durably!(self, sql::TRANSITION, |sql, conn| moved!(sql, conn))
+        } else {
+            on_backend!(self, sql = sql::TRANSITION, |pool| moved!(sql, pool))
+        }
         .map_err(StoreError::query("move an order intent"))?;
         match rows.into_iter().next() {
             Some(row) => row.into_intent(),
