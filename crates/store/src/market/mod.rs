@@ -14,10 +14,9 @@
 //!
 //! [`MarketRecorder`] is how the pipeline writes without waiting on the database.
 
-mod postgres;
 mod recorder;
 mod rows;
-mod sqlite;
+mod sql;
 
 use std::ops::Range;
 
@@ -27,7 +26,9 @@ pub use recorder::{
     KindCounts, MarketRecorder, RecorderConfig, RecorderCounts, RecorderStats, RecorderWriter,
 };
 use rows::{SnapshotRecordRow, SnapshotRow, TradeRecordRow, TradeRow};
+use sqlx::QueryBuilder;
 
+use crate::db::dialect::{Sql, on_backend};
 use crate::db::{Pool, Store, StoreError};
 
 /// How many rows a batch added; records already stored are skipped and not counted.
@@ -44,6 +45,82 @@ pub struct Inserted {
 enum Table {
     Trades,
     Snapshots,
+}
+
+/// Writes `$trades` and `$snapshots` (rows) in one transaction on `$pool`, chunked under the
+/// backend's `$batch` bind limit; evaluates to `Result<Inserted, StoreError>`. Expanded once per
+/// backend, so one piece of binding code serves both drivers' types: only the casts after the
+/// bound text and the bind limit differ ([`sql::Batch`]).
+macro_rules! insert_batch {
+    ($pool:expr, $batch:expr, $trades:expr, $snapshots:expr) => {
+        async {
+            let batch: sql::Batch = $batch;
+            let mut tx = $pool
+                .begin()
+                .await
+                .map_err(StoreError::query("begin a market-data batch"))?;
+            let mut inserted = Inserted::default();
+            for chunk in $trades.chunks(batch.max_bind_params / TradeRow::COLUMNS) {
+                let mut insert = QueryBuilder::new(sql::INSERT_TRADES);
+                insert.push_values(chunk, |mut row, t| {
+                    row.push_bind(t.symbol)
+                        .push_bind(t.trade_id)
+                        .push_bind(t.price.as_str())
+                        .push_unseparated(batch.numeric)
+                        .push_bind(t.qty.as_str())
+                        .push_unseparated(batch.numeric)
+                        .push_bind(t.buyer_is_maker)
+                        .push_bind(t.trade_time_ms)
+                        .push_bind(t.event_time_ms)
+                        .push_bind(t.received_wall_ns)
+                        .push_bind(t.received_monotonic_ns);
+                });
+                insert.push(sql::SKIP_STORED);
+                let result = insert
+                    .build()
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(StoreError::query("insert trades"))?;
+                inserted.trades += result.rows_affected();
+            }
+            for chunk in $snapshots.chunks(batch.max_bind_params / SnapshotRow::COLUMNS) {
+                let mut insert = QueryBuilder::new(sql::INSERT_SNAPSHOTS);
+                insert.push_values(chunk, |mut row, s| {
+                    row.push_bind(s.symbol)
+                        .push_bind(s.taken_at_ms)
+                        .push_bind(s.last_update_id)
+                        .push_bind(s.event_time_ms)
+                        .push_bind(s.transaction_time_ms)
+                        .push_bind(s.received_wall_ns)
+                        .push_bind(s.received_monotonic_ns)
+                        .push_bind(s.best_bid_price.as_deref())
+                        .push_unseparated(batch.numeric)
+                        .push_bind(s.best_bid_qty.as_deref())
+                        .push_unseparated(batch.numeric)
+                        .push_bind(s.best_ask_price.as_deref())
+                        .push_unseparated(batch.numeric)
+                        .push_bind(s.best_ask_qty.as_deref())
+                        .push_unseparated(batch.numeric)
+                        .push_bind(s.bids.as_str())
+                        .push_unseparated(batch.jsonb)
+                        .push_bind(s.asks.as_str())
+                        .push_unseparated(batch.jsonb);
+                });
+                insert.push(sql::SKIP_STORED);
+                let result = insert
+                    .build()
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(StoreError::query("insert market-data snapshots"))?;
+                inserted.snapshots += result.rows_affected();
+            }
+            tx.commit()
+                .await
+                .map_err(StoreError::query("commit a market-data batch"))?;
+            Ok::<_, StoreError>(inserted)
+        }
+        .await
+    };
 }
 
 impl Store {
@@ -72,8 +149,8 @@ impl Store {
             return Ok(Inserted::default());
         }
         match &self.pool {
-            Pool::Sqlite(pool) => sqlite::insert(pool, &trades, &snapshots).await,
-            Pool::Postgres(pool) => postgres::insert(pool, &trades, &snapshots).await,
+            Pool::Sqlite(pool) => insert_batch!(pool, sql::SQLITE_BATCH, &trades, &snapshots),
+            Pool::Postgres(pool) => insert_batch!(pool, sql::POSTGRES_BATCH, &trades, &snapshots),
         }
     }
 
@@ -111,14 +188,16 @@ impl Store {
     ) -> Result<Vec<OwnedTradeEvent>, StoreError> {
         let from_ms = saturating_i64(time_ms.start);
         let to_ms = saturating_i64(time_ms.end);
-        let rows = match &self.pool {
-            Pool::Sqlite(pool) => {
-                sqlite::trades_between(pool, symbol, from_ms, to_ms, limit.into()).await?
-            }
-            Pool::Postgres(pool) => {
-                postgres::trades_between(pool, symbol, from_ms, to_ms, limit.into()).await?
-            }
-        };
+        let rows: Vec<TradeRecordRow> = on_backend!(self, sql = sql::TRADES_BETWEEN, |pool| {
+            sqlx::query_as(sql)
+                .bind(symbol)
+                .bind(from_ms)
+                .bind(to_ms)
+                .bind(i64::from(limit))
+                .fetch_all(pool)
+                .await
+        })
+        .map_err(StoreError::query("read trades"))?;
         rows.into_iter().map(TradeRecordRow::into_event).collect()
     }
 
@@ -132,10 +211,14 @@ impl Store {
         symbol: &str,
         limit: u32,
     ) -> Result<Vec<OwnedTradeEvent>, StoreError> {
-        let rows = match &self.pool {
-            Pool::Sqlite(pool) => sqlite::recent_trades(pool, symbol, limit.into()).await?,
-            Pool::Postgres(pool) => postgres::recent_trades(pool, symbol, limit.into()).await?,
-        };
+        let rows: Vec<TradeRecordRow> = on_backend!(self, sql = sql::RECENT_TRADES, |pool| {
+            sqlx::query_as(sql)
+                .bind(symbol)
+                .bind(i64::from(limit))
+                .fetch_all(pool)
+                .await
+        })
+        .map_err(StoreError::query("read recent trades"))?;
         rows.into_iter().map(TradeRecordRow::into_event).collect()
     }
 
@@ -148,10 +231,11 @@ impl Store {
         &self,
         symbol: &str,
     ) -> Result<Option<OwnedBookSnapshot>, StoreError> {
-        let row = match &self.pool {
-            Pool::Sqlite(pool) => sqlite::latest_snapshot(pool, symbol).await?,
-            Pool::Postgres(pool) => postgres::latest_snapshot(pool, symbol).await?,
-        };
+        let row: Option<SnapshotRecordRow> =
+            on_backend!(self, sql = sql::LATEST_SNAPSHOT, |pool| {
+                sqlx::query_as(sql).bind(symbol).fetch_optional(pool).await
+            })
+            .map_err(StoreError::query("read the latest snapshot"))?;
         row.map(SnapshotRecordRow::into_snapshot).transpose()
     }
 
@@ -172,10 +256,20 @@ impl Store {
     }
 
     async fn count(&self, table: Table, symbol: Option<&str>) -> Result<u64, StoreError> {
-        let count = match &self.pool {
-            Pool::Sqlite(pool) => sqlite::count(pool, table, symbol).await?,
-            Pool::Postgres(pool) => postgres::count(pool, table, symbol).await?,
+        let statement: Sql = match (table, symbol) {
+            (Table::Trades, None) => sql::COUNT_TRADES,
+            (Table::Trades, Some(_)) => sql::COUNT_TRADES_OF_SYMBOL,
+            (Table::Snapshots, None) => sql::COUNT_SNAPSHOTS,
+            (Table::Snapshots, Some(_)) => sql::COUNT_SNAPSHOTS_OF_SYMBOL,
         };
+        let count: i64 = on_backend!(self, sql = statement, |pool| {
+            let mut query = sqlx::query_scalar(sql);
+            if let Some(symbol) = symbol {
+                query = query.bind(symbol);
+            }
+            query.fetch_one(pool).await
+        })
+        .map_err(StoreError::query("count rows"))?;
         // COUNT(*) is never negative.
         Ok(u64::try_from(count).unwrap_or(0))
     }
