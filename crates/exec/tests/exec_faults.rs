@@ -13,28 +13,51 @@ use std::time::Duration;
 
 use kestrel_exec::OrderAnswer;
 use kestrel_exec::breaker::BreakerState;
+use kestrel_exec::driver::ExecDriver;
 use kestrel_exec::journal::{IntentState, MemoryJournal};
-use kestrel_model::config::Transport;
+use kestrel_model::config::{ExecutionConfig, Transport};
+use kestrel_sim::server::RunningSim;
 use kestrel_venue::binance::orders::OrderKey;
 use support::{Market, PATIENCE, execution, fault, place, start_driver, start_sim, venue_count};
 
 const ORDER_PATH: &str = "/fapi/v1/order";
 
-#[tokio::test]
-async fn http_429_is_backed_off_and_the_order_then_placed_once() {
+/// Starts the simulator and a driver with `config` over REST without a user stream, on a memory
+/// journal (client ids `{prefix}-{n}`), reads the market, then arms `fault_json` on the
+/// simulator (`POST /sim/v1/faults`).
+async fn start_faulted(
+    config: &ExecutionConfig,
+    prefix: &str,
+    fault_json: &str,
+) -> (RunningSim, MemoryJournal, ExecDriver<MemoryJournal>, Market) {
     let sim = start_sim().await;
     let journal = MemoryJournal::new();
-    let config = execution(Transport::Rest, 3);
-    let driver = start_driver(&sim, &config, journal.clone(), "f429.1", |c| {
+    let driver = start_driver(&sim, config, journal.clone(), prefix, |c| {
         c.user_stream = false
     })
     .await;
     let market = Market::read(&sim).await;
-    fault(
-        &sim,
-        &format!(r#"{{"kind":"http_error","status":429,"count":2,"path_prefix":"{ORDER_PATH}"}}"#),
+    fault(&sim, fault_json).await;
+    (sim, journal, driver, market)
+}
+
+/// `count` answers of HTTP `status` to order requests.
+fn http_errors(status: u16, count: u32) -> String {
+    format!(
+        r#"{{"kind":"http_error","status":{status},"count":{count},"path_prefix":"{ORDER_PATH}"}}"#
     )
-    .await;
+}
+
+/// `count` order requests that stall without an answer.
+fn stalls(count: u32) -> String {
+    format!(r#"{{"kind":"timeout","count":{count},"path_prefix":"{ORDER_PATH}"}}"#)
+}
+
+#[tokio::test]
+async fn http_429_is_backed_off_and_the_order_then_placed_once() {
+    let config = execution(Transport::Rest, 3);
+    let (sim, journal, driver, market) =
+        start_faulted(&config, "f429.1", &http_errors(429, 2)).await;
 
     let answer = place(&driver, &market, market.resting_buy("r429")).await;
     let OrderAnswer::Accepted {
@@ -66,21 +89,11 @@ async fn http_429_is_backed_off_and_the_order_then_placed_once() {
 
 #[tokio::test]
 async fn repeated_503s_open_the_breaker_then_a_half_open_probe_closes_it() {
-    let sim = start_sim().await;
-    let journal = MemoryJournal::new();
     let mut config = execution(Transport::Rest, 3);
     // Long enough that the open state outlasts the assertions made while it holds.
     config.circuit_breaker_timeout_ms = 1_500;
-    let driver = start_driver(&sim, &config, journal.clone(), "f503.1", |c| {
-        c.user_stream = false
-    })
-    .await;
-    let market = Market::read(&sim).await;
-    fault(
-        &sim,
-        &format!(r#"{{"kind":"http_error","status":503,"count":3,"path_prefix":"{ORDER_PATH}"}}"#),
-    )
-    .await;
+    let (sim, journal, driver, market) =
+        start_faulted(&config, "f503.1", &http_errors(503, 3)).await;
 
     // Three consecutive 503s (the threshold) open the breaker; the resend is then stopped.
     let failed = place(&driver, &market, market.resting_buy("a")).await;
@@ -125,19 +138,9 @@ async fn repeated_503s_open_the_breaker_then_a_half_open_probe_closes_it() {
 
 #[tokio::test]
 async fn http_401_halts_trading_and_refuses_later_orders_with_the_reason() {
-    let sim = start_sim().await;
-    let journal = MemoryJournal::new();
     let config = execution(Transport::Rest, 3);
-    let driver = start_driver(&sim, &config, journal.clone(), "f401.1", |c| {
-        c.user_stream = false
-    })
-    .await;
-    let market = Market::read(&sim).await;
-    fault(
-        &sim,
-        &format!(r#"{{"kind":"http_error","status":401,"count":1,"path_prefix":"{ORDER_PATH}"}}"#),
-    )
-    .await;
+    let (sim, journal, driver, market) =
+        start_faulted(&config, "f401.1", &http_errors(401, 1)).await;
 
     let failed = place(&driver, &market, market.resting_buy("r1")).await;
     assert_eq!(failed.code(), Some("auth_failed"), "{failed}");
@@ -168,19 +171,8 @@ async fn http_401_halts_trading_and_refuses_later_orders_with_the_reason() {
 
 #[tokio::test]
 async fn a_stalled_placement_with_no_retry_left_is_queried_then_failed_cleanly() {
-    let sim = start_sim().await;
-    let journal = MemoryJournal::new();
     let config = execution(Transport::Rest, 0);
-    let driver = start_driver(&sim, &config, journal.clone(), "fto.1", |c| {
-        c.user_stream = false
-    })
-    .await;
-    let market = Market::read(&sim).await;
-    fault(
-        &sim,
-        &format!(r#"{{"kind":"timeout","count":1,"path_prefix":"{ORDER_PATH}"}}"#),
-    )
-    .await;
+    let (sim, journal, driver, market) = start_faulted(&config, "fto.1", &stalls(1)).await;
 
     let answer = place(&driver, &market, market.resting_buy("r1")).await;
     assert_eq!(answer.code(), Some("not_placed"), "{answer}");
@@ -198,19 +190,8 @@ async fn a_stalled_placement_with_no_retry_left_is_queried_then_failed_cleanly()
 
 #[tokio::test]
 async fn a_stalled_placement_is_queried_and_resent_under_the_same_id_only_once_absent() {
-    let sim = start_sim().await;
-    let journal = MemoryJournal::new();
     let config = execution(Transport::Rest, 3);
-    let driver = start_driver(&sim, &config, journal.clone(), "ftr.1", |c| {
-        c.user_stream = false
-    })
-    .await;
-    let market = Market::read(&sim).await;
-    fault(
-        &sim,
-        &format!(r#"{{"kind":"timeout","count":1,"path_prefix":"{ORDER_PATH}"}}"#),
-    )
-    .await;
+    let (sim, journal, driver, market) = start_faulted(&config, "ftr.1", &stalls(1)).await;
 
     let answer = place(&driver, &market, market.resting_buy("r1")).await;
     assert!(answer.is_accepted(), "{answer}");
