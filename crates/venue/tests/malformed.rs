@@ -10,6 +10,7 @@ mod support;
 
 use std::sync::LazyLock;
 
+use kestrel_testkit::fuzzing::FRAME_KEYS;
 use kestrel_venue::binance::market::{MarketFrame, ReceiveTime};
 use kestrel_venue::binance::{JsonLib, MarketParser, ParseError};
 use proptest::prelude::*;
@@ -191,49 +192,11 @@ fn levels() -> impl Strategy<Value = String> {
     prop::collection::vec(pair, 0..5).prop_map(|v| format!("[{}]", v.join(",")))
 }
 
-/// Every key the parser knows, and one it does not.
-const KEYS: [&str; 34] = [
-    "e",
-    "E",
-    "T",
-    "s",
-    "U",
-    "u",
-    "pu",
-    "b",
-    "a",
-    "B",
-    "A",
-    "t",
-    "p",
-    "q",
-    "m",
-    "X",
-    "f",
-    "l",
-    "nq",
-    "i",
-    "P",
-    "r",
-    "ap",
-    "lastUpdateId",
-    "bids",
-    "asks",
-    "id",
-    "result",
-    "code",
-    "msg",
-    "stream",
-    "data",
-    "error",
-    "zz",
-];
-
 /// An object built from Binance's keys (each with a plausible or an arbitrary value), in any
 /// order, bare or in the envelope.
 fn event_object() -> impl Strategy<Value = String> {
     let entry = (
-        prop::sample::select(KEYS.to_vec()),
+        prop::sample::select(FRAME_KEYS.to_vec()),
         prop_oneof![value(), levels()],
     )
         .prop_map(|(k, v)| format!("\"{k}\":{v}"));

@@ -78,8 +78,9 @@ const TEMPLATES: [&[(&str, &str)]; 6] = [
     ],
 ];
 
-/// Every key the parser knows, and one it does not.
-const KEYS: [&str; 34] = [
+/// Every key the market parser knows, and one it does not (`zz`): the keys a fuzzed or
+/// generated Binance frame is built from (also by `kestrel-venue`'s property tests).
+pub const FRAME_KEYS: [&str; 34] = [
     "e",
     "E",
     "T",
@@ -199,7 +200,7 @@ fn build(recipe: &mut Recipe<'_>) -> String {
         }
     }
     for _ in 0..recipe.byte() % 4 {
-        let key = recipe.pick(&KEYS);
+        let key = recipe.pick(&FRAME_KEYS);
         entries.push(format!(r#""{key}":{}"#, value_of(recipe, 0)));
     }
     let shape = recipe.byte();
@@ -228,7 +229,7 @@ fn value_of(recipe: &mut Recipe<'_>, depth: u8) -> String {
         1 => format!(r#""{}""#, recipe.pick(&DECIMALS)),
         2 | 3 => recipe.pick(&SCALARS).to_owned(),
         _ if depth < 2 => {
-            let key = recipe.pick(&KEYS);
+            let key = recipe.pick(&FRAME_KEYS);
             format!(r#"{{"{key}":{}}}"#, value_of(recipe, depth + 1))
         }
         _ => "[]".to_owned(),

@@ -34,6 +34,7 @@ mod money;
 mod recording;
 
 pub use codec::bus_codec;
+pub use frames::FRAME_KEYS;
 pub use market::{depth_snapshot, exchange_info, market_frame};
 pub use money::money_parse;
 pub use recording::recording_line;
