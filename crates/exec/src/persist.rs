@@ -6,9 +6,9 @@
 //! (an unbounded channel: publishing never blocks the engine nor drops), and one [`Persister`]
 //! writes them in batches, on a thread with a runtime and a store of its own (so its writes
 //! progress, and on SQLite release the write lock, even while the driver's workers wait on the
-//! journal; see `journal::thread`): whatever has queued up, at most
-//! [`PersistConfig::max_batch`] events, as one fills insert and one orders upsert (each a
-//! transaction). Orders are upserted with their latest state in the batch
+//! journal; see `journal::thread`): what arrives within [`PersistConfig::linger`] of a batch's
+//! first event, at most [`PersistConfig::max_batch`] events, as one fills insert and one
+//! orders upsert (each a transaction). Orders are upserted with their latest state in the batch
 //! ([`OrderRecord::from_order`], the store keeps the first `created_ms`); fills are inserted
 //! once per (symbol, trade id, side), a repeat being counted as a duplicate, not an error.
 //!
@@ -35,13 +35,16 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::engine::ExecEvent;
 use crate::journal::StoreThreadError;
-use crate::journal::thread::spawn_store_thread;
+use crate::journal::thread::{WriteGate, spawn_store_thread};
 
 /// How the persister batches, retries and stops.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PersistConfig {
     /// The most events one write takes.
     pub max_batch: usize,
+    /// How long a batch stays open after its first event, gathering more: fewer, larger
+    /// writes, which seldom meet an order's journal writes on the SQLite file they share.
+    pub linger: Duration,
     /// The first delay before retrying a failed write; it doubles per failure.
     pub retry_min: Duration,
     /// The longest delay between retries.
@@ -51,10 +54,12 @@ pub struct PersistConfig {
 }
 
 impl Default for PersistConfig {
-    /// Batches of 1,000, retries from 100 ms to 5 s, 30 s to finish at shutdown.
+    /// Batches of up to 1,000 gathered for 20 ms, retries from 100 ms to 5 s, 30 s to finish
+    /// at shutdown.
     fn default() -> Self {
         Self {
             max_batch: 1_000,
+            linger: Duration::from_millis(20),
             retry_min: Duration::from_millis(100),
             retry_max: Duration::from_secs(5),
             shutdown_wait: Duration::from_secs(30),
@@ -117,9 +122,10 @@ impl Persister {
         let (finished, done) = oneshot::channel();
         let stats = Arc::new(PersistStats::default());
         let counters = Arc::clone(&stats);
-        spawn_store_thread("kestrel-persist", store, move |runtime, store| {
+        spawn_store_thread("kestrel-persist", store, move |runtime, store, gate| {
             let writer = Writer {
                 store: store.clone(),
+                gate,
                 stats: counters,
                 config,
             };
@@ -230,6 +236,9 @@ impl Batch {
 /// The persister's task state.
 struct Writer {
     store: Store,
+    /// Taken around each write, so the journal's writes never meet ours in SQLite's busy
+    /// handler (`journal::thread`).
+    gate: WriteGate,
     stats: Arc<PersistStats>,
     config: PersistConfig,
 }
@@ -241,10 +250,12 @@ impl Writer {
         while let Some(first) = receiver.recv().await {
             let mut batch = Batch::default();
             batch.add(first);
+            let closes = tokio::time::Instant::now() + self.config.linger;
             while batch.events < max_batch {
-                match receiver.try_recv() {
-                    Ok(stamped) => batch.add(stamped),
-                    Err(_) => break,
+                match tokio::time::timeout_at(closes, receiver.recv()).await {
+                    Ok(Some(stamped)) => batch.add(stamped),
+                    // Every sender is gone (write what is here, then end) or the batch closed.
+                    Ok(None) | Err(_) => break,
                 }
             }
             self.write(batch).await;
@@ -330,7 +341,11 @@ impl Writer {
         let mut delay = self.config.retry_min;
         let mut failures = 0u64;
         loop {
-            let error = match write().await {
+            let attempt = {
+                let _writing = self.gate.lock().await;
+                write().await
+            };
+            let error = match attempt {
                 Ok(value) => {
                     if failures > 0 {
                         tracing::info!(target: "kestrel::exec", failures, "order and fill writes recovered");

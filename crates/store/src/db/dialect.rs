@@ -47,29 +47,19 @@ macro_rules! on_backend {
 pub(crate) use on_backend;
 
 /// Like [`on_backend!`], but the statement commits durably whatever the pool's default
-/// (`crate::db`, "Durability"): on SQLite it runs on one connection switched to
-/// `synchronous = FULL` for it, on PostgreSQL in a transaction with `synchronous_commit = on`.
+/// (`crate::db`, "Durability"): on SQLite it runs on the store's flushing connection
+/// (`synchronous = FULL`), on PostgreSQL in a transaction with `synchronous_commit = on`.
 /// `$conn` is bound to the connection (or transaction) to run `$run` on; evaluates to the
 /// statement's `Result<_, sqlx::Error>`.
 macro_rules! durably {
     ($store:expr, $stmt:expr, |$sql:ident, $conn:ident| $run:expr) => {
         async {
             match &$store.pool {
-                $crate::db::Pool::Sqlite(pool) => {
-                    let mut held = pool.acquire().await?;
-                    sqlx::query("PRAGMA synchronous = FULL")
-                        .execute(&mut *held)
-                        .await?;
-                    let outcome = {
-                        let $sql: &'static str = $stmt.sqlite;
-                        let $conn = &mut *held;
-                        $run
-                    };
-                    // Back to the pool's default even after a failure (FULL would only be slower).
-                    sqlx::query("PRAGMA synchronous = NORMAL")
-                        .execute(&mut *held)
-                        .await?;
-                    outcome
+                $crate::db::Pool::Sqlite(_) => {
+                    // Always there for SQLite (`Store::sqlite`).
+                    let $conn = $store.flushing.as_ref().ok_or(sqlx::Error::PoolClosed)?;
+                    let $sql: &'static str = $stmt.sqlite;
+                    $run
                 }
                 $crate::db::Pool::Postgres(pool) => {
                     let mut transaction = pool.begin().await?;

@@ -13,7 +13,7 @@
 //! power loss or an OS crash once the log is flushed, a moment later. That is enough for
 //! everything Kestrel writes but one record: the order journal's send mark, written before an
 //! order goes to the venue, which must survive a power loss before the order is sent. That
-//! statement commits with a flush ([`dialect::durably!`]); since each log is written in
+//! statement commits with a flush ([`dialect::durably!`], on a connection kept for it); since each log is written in
 //! order, the flush also makes every earlier commit durable — the intent's own row, and the
 //! client order id sequence the order's id came from. What a power loss may still take (an
 //! answer, a fill, a snapshot, a market data batch) is either found again from the venue at
@@ -49,6 +49,10 @@ const POSTGRES_MAX_CONNECTIONS: u32 = 8;
 #[derive(Clone)]
 pub struct Store {
     pub(crate) pool: Pool,
+    /// SQLite only: one connection that commits with a flush (`synchronous = FULL`), for the
+    /// statements that must reach the disk before they return ([`dialect::durably!`]).
+    /// Connected on first use.
+    pub(crate) flushing: Option<SqlitePool>,
     /// What the store is connected to, for messages: a path, or `postgres host:port/db`.
     target: Arc<str>,
 }
@@ -115,6 +119,9 @@ impl Store {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(SQLITE_BUSY_TIMEOUT)
             .foreign_keys(true);
+        let flushing = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_lazy_with(options.clone().synchronous(SqliteSynchronous::Full));
         let pool = SqlitePoolOptions::new()
             .max_connections(SQLITE_MAX_CONNECTIONS)
             .connect_with(options)
@@ -126,6 +133,7 @@ impl Store {
         migrate::run_sqlite(&pool, &target).await?;
         Ok(Self {
             pool: Pool::Sqlite(pool),
+            flushing: Some(flushing),
             target: target.into(),
         })
     }
@@ -169,6 +177,7 @@ impl Store {
         migrate::run_postgres(&pool, &target).await?;
         Ok(Self {
             pool: Pool::Postgres(pool),
+            flushing: None,
             target: target.into(),
         })
     }
@@ -215,7 +224,12 @@ impl Store {
     /// fail afterwards.
     pub async fn close(&self) {
         match &self.pool {
-            Pool::Sqlite(pool) => pool.close().await,
+            Pool::Sqlite(pool) => {
+                pool.close().await;
+                if let Some(flushing) = &self.flushing {
+                    flushing.close().await;
+                }
+            }
             Pool::Postgres(pool) => pool.close().await,
         }
     }
