@@ -9,6 +9,7 @@
 //! | `fills.{symbol}` | fills |
 //! | `account.updates` | balance and position changes |
 //! | `alerts` | alerts |
+//! | `risk.events` | the risk manager's refusals, breaker trips and resets, kill switch changes |
 //! | `config.changes` | configuration changes |
 //!
 //! The same names are NATS subjects in distributed mode, so patterns follow NATS: segments are
@@ -38,6 +39,9 @@ pub enum Topic {
     AccountUpdates,
     /// `alerts`: alerts.
     Alerts,
+    /// `risk.events`: the risk manager's refusals, breaker trips and resets, kill switch
+    /// changes (seed 000 "Risk filter rejection: publish rejection event").
+    RiskEvents,
     /// `config.changes`: configuration changes.
     ConfigChanges,
 }
@@ -57,6 +61,8 @@ pub enum TopicKind {
     AccountUpdates,
     /// `alerts`.
     Alerts,
+    /// `risk.events`.
+    RiskEvents,
     /// `config.changes`.
     ConfigChanges,
 }
@@ -68,7 +74,7 @@ pub enum TopicError {
     #[error(
         "unknown topic {found:?}: expected market_data.{{symbol}}.orderbook, \
          market_data.{{symbol}}.trades, orders.{{symbol}}, fills.{{symbol}}, account.updates, \
-         alerts or config.changes"
+         alerts, risk.events or config.changes"
     )]
     Unknown {
         /// The rejected name (cut to 64 characters).
@@ -166,6 +172,7 @@ impl Topic {
             Self::Fills(_) => TopicKind::Fills,
             Self::AccountUpdates => TopicKind::AccountUpdates,
             Self::Alerts => TopicKind::Alerts,
+            Self::RiskEvents => TopicKind::RiskEvents,
             Self::ConfigChanges => TopicKind::ConfigChanges,
         }
     }
@@ -175,7 +182,7 @@ impl Topic {
     pub const fn symbol(&self) -> Option<&Symbol> {
         match self {
             Self::OrderBook(s) | Self::Trades(s) | Self::Orders(s) | Self::Fills(s) => Some(s),
-            Self::AccountUpdates | Self::Alerts | Self::ConfigChanges => None,
+            Self::AccountUpdates | Self::Alerts | Self::RiskEvents | Self::ConfigChanges => None,
         }
     }
 
@@ -189,6 +196,7 @@ impl Topic {
             Self::Fills(s) => (["fills", s.as_str(), ""], 2),
             Self::AccountUpdates => (["account", "updates", ""], 2),
             Self::Alerts => (["alerts", "", ""], 1),
+            Self::RiskEvents => (["risk", "events", ""], 2),
             Self::ConfigChanges => (["config", "changes", ""], 2),
         };
         Segments { items, len }
@@ -211,6 +219,7 @@ impl Topic {
                 (Some("fills"), Some(s), None, None) => Some((Self::Fills, s)),
                 (Some("account"), Some("updates"), None, None) => return Ok(Self::AccountUpdates),
                 (Some("alerts"), None, None, None) => return Ok(Self::Alerts),
+                (Some("risk"), Some("events"), None, None) => return Ok(Self::RiskEvents),
                 (Some("config"), Some("changes"), None, None) => return Ok(Self::ConfigChanges),
                 _ => None,
             };

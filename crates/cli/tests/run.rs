@@ -49,9 +49,19 @@ parameters = { spacing = "20", levels = 3 }
 
 /// `kestrel run --config` with its store in `data`, the simulator on `venue`, HTTP on `http`.
 fn start_run(data: &Path, venue: u16, http: u16) -> Running {
+    start_run_with(data, venue, http, &[])
+}
+
+/// [`start_run`] with more environment (configuration overrides).
+fn start_run_with(data: &Path, venue: u16, http: u16, env: &[(&str, &str)]) -> Running {
     let listen = format!("127.0.0.1:{venue}");
     let config = data.join("kestrel.toml");
     std::fs::write(&config, CONFIG).unwrap();
+    let mut all = vec![
+        ("KESTREL_STORE__DATA_DIR", data.to_str().unwrap()),
+        ("KESTREL_SIM__LISTEN", listen.as_str()),
+    ];
+    all.extend_from_slice(env);
     let mut run = spawn_with(
         &[
             "--config",
@@ -60,13 +70,18 @@ fn start_run(data: &Path, venue: u16, http: u16) -> Running {
             "--http",
             &format!("127.0.0.1:{http}"),
         ],
-        &[
-            ("KESTREL_STORE__DATA_DIR", data.to_str().unwrap()),
-            ("KESTREL_SIM__LISTEN", listen.as_str()),
-        ],
+        &all,
     );
     wait_for_line(&mut run, "kestrel run: venue");
     run
+}
+
+/// A resting buy far under the market, from the order API.
+fn api_order(request_id: &str) -> Value {
+    json!({
+        "request_id": request_id, "symbol": "BTCUSDT", "side": "buy", "type": "limit",
+        "time_in_force": "GTC", "price": "30000", "quantity": "0.002",
+    })
 }
 
 async fn get(url: &str) -> Value {
@@ -198,6 +213,14 @@ async fn run_trades_on_the_embedded_simulator_and_the_kill_switch_stops_it() {
         "a halted strategy placed an order"
     );
 
+    // An order from the API meets the same risk checks: refused while the switch is engaged.
+    let (code, refused) = post(&format!("{api}/api/v1/orders"), &api_order("api-1")).await;
+    assert_eq!(
+        (code, refused["code"].as_str()),
+        (422, Some("risk_kill_switch")),
+        "{refused}"
+    );
+
     check_account_matches_venue(&api, &truth).await;
     check_pnl_and_positions(&api, &truth).await;
     check_fills_stored(&truth, data.path()).await;
@@ -296,10 +319,13 @@ async fn check_pnl_and_positions(api: &str, truth: &RestClient) {
 
 /// Every trade the venue reports is in the store's fills.
 async fn check_fills_stored(truth: &RestClient, data: &Path) {
+    check_fills_stored_in(truth, &data.join("kestrel.sqlite")).await;
+}
+
+/// Every trade the venue reports is in the fills of the SQLite store at `file`.
+async fn check_fills_stored_in(truth: &RestClient, file: &Path) {
     let trades = all_trades(truth).await;
-    let store = kestrel_store::Store::sqlite(data.join("kestrel.sqlite"))
-        .await
-        .unwrap();
+    let store = kestrel_store::Store::sqlite(file).await.unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let stored = store.count_fills(Some("BTCUSDT")).await.unwrap();
@@ -314,4 +340,163 @@ async fn check_fills_stored(truth: &RestClient, data: &Path) {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     store.close().await;
+}
+
+/// `kestrel run --mode simulation` against a remote venue (a `kestrel sim` process): the
+/// strategies trade on a paper venue mirroring its market, their fills go to a paper store of
+/// the session's own, and the venue never sees an order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paper_run_trades_on_a_mirror_of_the_venue_and_never_on_the_venue() {
+    let (_venue_process, venue) = support::start_sim("BTCUSDT");
+    let data = tempfile::tempdir().unwrap();
+    let config = data.path().join("kestrel.toml");
+    std::fs::write(&config, CONFIG).unwrap();
+    let http = free_port();
+    let mut run = spawn_with(
+        &[
+            "--config",
+            config.to_str().unwrap(),
+            "run",
+            "--venue",
+            &venue,
+            "--mode",
+            "simulation",
+            "--http",
+            &format!("127.0.0.1:{http}"),
+        ],
+        &[("KESTREL_STORE__DATA_DIR", data.path().to_str().unwrap())],
+    );
+    wait_for_line(&mut run, "kestrel run: venue");
+    let api = format!("http://127.0.0.1:{http}");
+    let status = wait_until(&format!("{api}/status"), Duration::from_secs(30), |s| {
+        s["status"] == "healthy"
+    })
+    .await;
+    let paper_url = status["venue"]["url"].as_str().unwrap().to_owned();
+    assert_ne!(paper_url, venue, "orders would go to the venue: {status}");
+
+    let paper = venue_client(&paper_url);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while paper.open_orders(Some("BTCUSDT")).await.unwrap().is_empty()
+        || all_trades(&paper).await.is_empty()
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the strategies placed no resting paper order or made no paper fill"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let truth = venue_client(&venue);
+    assert!(truth.open_orders(Some("BTCUSDT")).await.unwrap().is_empty());
+    assert!(
+        all_trades(&truth).await.is_empty(),
+        "a fill reached the venue"
+    );
+
+    let (code, _) = post(
+        &format!("{api}/api/v1/risk/kill"),
+        &json!({"reason": "test"}),
+    )
+    .await;
+    assert_eq!(code, 200);
+    let sessions: Vec<_> = std::fs::read_dir(data.path().join("paper"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|e| e == "sqlite"))
+        .collect();
+    assert_eq!(sessions.len(), 1, "{sessions:?}");
+    check_fills_stored_in(&paper, &sessions[0]).await;
+    assert!(
+        !data.path().join("kestrel.sqlite").exists(),
+        "paper trading wrote to the live store"
+    );
+    terminate(&mut run);
+}
+
+/// With `market_data.nats_url` set, `kestrel run` publishes its strategies' order updates on
+/// `orders.{symbol}` and its risk events on `risk.events`: the kill switch, and the refusal of
+/// an API order while it is engaged, with the rule. Skipped (saying so) when no NATS server
+/// answers, unless `KESTREL_REQUIRE_SERVICES=1`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_publishes_order_updates_and_risk_events_on_nats() {
+    let test = "run_publishes_order_updates_and_risk_events_on_nats";
+    let Some(url) = kestrel_testkit::nats::server(test).await else {
+        return;
+    };
+    let client = kestrel_bus::nats::connect(&url).await.unwrap();
+    let (mut orders, mut risk) = (
+        subscribe(&client, "orders.BTCUSDT").await,
+        subscribe(&client, "risk.events").await,
+    );
+    let data = tempfile::tempdir().unwrap();
+    let (venue_port, http) = (free_port(), free_port());
+    let env = [("KESTREL_MARKET_DATA__NATS_URL", url.as_str())];
+    let mut run = start_run_with(data.path(), venue_port, http, &env);
+    let api = format!("http://127.0.0.1:{http}");
+
+    // An update of an order this system placed (its order API knows the id; other tests may
+    // publish on the same server).
+    let ours = async {
+        loop {
+            let envelope = orders.next().await.expect("the subscription is open");
+            let update: Value = serde_json::from_slice(&envelope.message).unwrap();
+            let id = update["order_id"].as_str().unwrap_or_default().to_owned();
+            let known = reqwest::get(format!("{api}/api/v1/orders/{id}"))
+                .await
+                .unwrap();
+            if known.status().is_success() {
+                return update;
+            }
+        }
+    };
+    let update = tokio::time::timeout(Duration::from_secs(60), ours)
+        .await
+        .expect("a strategy's order update reached NATS");
+    assert_eq!(update["symbol"], "BTCUSDT", "{update}");
+
+    // A reason and a request id no other run uses, to pick our events on a shared server.
+    let reason = format!("nats-test-{}-{http}", std::process::id());
+    let (code, _) = post(
+        &format!("{api}/api/v1/risk/kill"),
+        &json!({ "reason": reason }),
+    )
+    .await;
+    assert_eq!(code, 200);
+    let request_id = format!("{reason}-order");
+    let (code, refused) = post(&format!("{api}/api/v1/orders"), &api_order(&request_id)).await;
+    assert_eq!(
+        (code, refused["code"].as_str()),
+        (422, Some("risk_kill_switch"))
+    );
+
+    let (mut engaged, mut rejected) = (None, None);
+    let both = async {
+        while engaged.is_none() || rejected.is_none() {
+            let envelope = risk.next().await.expect("the subscription is open");
+            let event: Value = serde_json::from_slice(&envelope.message).unwrap();
+            if event["type"] == "kill_switch_engaged" && event["reason"] == reason.as_str() {
+                engaged = Some(event);
+            } else if event["type"] == "rejected" && event["request_id"] == request_id.as_str() {
+                rejected = Some(event);
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(30), both)
+        .await
+        .expect("the kill switch and the refusal reached risk.events");
+    let rejected = rejected.unwrap();
+    assert_eq!(rejected["rule"], "kill_switch", "{rejected}");
+    assert_eq!(rejected["stage"], "order", "{rejected}");
+    assert_eq!(rejected["symbol"], "BTCUSDT");
+    terminate(&mut run);
+}
+
+async fn subscribe(
+    client: &kestrel_bus::nats::Client,
+    topic: &str,
+) -> kestrel_bus::nats::NatsBytesSubscriber {
+    let pattern = kestrel_bus::TopicPattern::parse(topic).unwrap();
+    kestrel_bus::nats::NatsBytesSubscriber::subscribe(client, &pattern)
+        .await
+        .unwrap()
 }

@@ -4,8 +4,10 @@
 
 use std::sync::Arc;
 
+use kestrel_exec::Veto;
 use kestrel_exec::context::VenueContext;
 use kestrel_exec::driver::ExecDriver;
+use kestrel_exec::http::OrderVetter;
 use kestrel_exec::journal::StoreJournal;
 use kestrel_model::order::{ExecutionMode, OrderType, WorkingType};
 use kestrel_model::{OrderRequest, Qty};
@@ -49,6 +51,13 @@ pub enum Control {
     Status {
         /// Where it goes.
         reply: oneshot::Sender<CoreStatus>,
+    },
+    /// The risk manager's verdict on an order from the order API.
+    Vet {
+        /// The order.
+        request: Box<OrderRequest>,
+        /// `None` to go on, or the refusal.
+        reply: oneshot::Sender<Option<Veto>>,
     },
 }
 
@@ -110,6 +119,15 @@ impl ControlSender {
     pub async fn reload(&self, config: kestrel_model::config::Config) {
         let config = Box::new(config);
         let _ = self.0.send(Control::Reload { config }).await;
+    }
+
+    /// The risk manager's verdict on `request`; `None` also when the core has stopped (the
+    /// execution engine's own checks still apply then).
+    pub async fn vet(&self, request: &OrderRequest) -> Option<Veto> {
+        let (reply, answer) = oneshot::channel();
+        let request = Box::new(request.clone());
+        self.0.send(Control::Vet { request, reply }).await.ok()?;
+        answer.await.ok().flatten()
     }
 
     /// Tells the core an order of its ended before placement.
@@ -183,5 +201,17 @@ fn closing_order(order: &FlattenOrder, now_ms: u64) -> OrderRequest {
         working_type: WorkingType::ContractPrice,
         callback_rate: None,
         activation_price: None,
+    }
+}
+
+/// The order API's vetter in `kestrel run`: the core's risk manager checks every new order
+/// request from the API as it checks the strategies' (`Stage::Order`), counting and publishing
+/// each refusal.
+impl OrderVetter for ControlSender {
+    fn vet<'a>(
+        &'a self,
+        request: &'a OrderRequest,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Option<Veto>> + Send + 'a>> {
+        Box::pin(ControlSender::vet(self, request))
     }
 }

@@ -6,6 +6,7 @@
 //!
 //! The same core runs live, on the simulator and in a backtest; only what feeds it changes.
 
+use kestrel_exec::Veto;
 use kestrel_model::book::OrderBook;
 use kestrel_model::config::{RiskConfig, StrategiesConfig};
 use kestrel_model::event::MarketEvent;
@@ -160,15 +161,22 @@ impl TradingCore {
         self.risk.on_wallet_balance(wallet, now_ms);
     }
 
-    /// The passing of time: day rolls, breaker resets. Returns the risk events since the
-    /// last call other than single refusals (counted by reason in the metrics already):
-    /// breaker trips and resets, kill switch changes, day rolls, for the log and alerts.
-    pub fn on_time(&mut self, now_ms: u64) -> Vec<RiskEvent> {
+    /// The passing of time: day rolls, breaker trips for stale data and resets.
+    pub fn on_time(&mut self, now_ms: u64) {
         self.risk.on_time(now_ms);
-        self.risk
-            .drain_events()
-            .filter(|e| !matches!(e, RiskEvent::Rejected(_)))
-            .collect()
+    }
+
+    /// A venue round trip (an order sent → its acknowledgement) took `latency_ms`: feeds the
+    /// venue-latency breaker.
+    pub fn on_venue_latency(&mut self, latency_ms: u64, now_ms: u64) {
+        self.risk.on_venue_latency(latency_ms, now_ms);
+    }
+
+    /// Takes the risk events since the last call, oldest first — refusals (each already
+    /// counted by reason in the metrics), breaker trips and resets, kill switch changes, day
+    /// rolls — for the log and the `risk.events` topic.
+    pub fn drain_events(&mut self) -> impl Iterator<Item = RiskEvent> + '_ {
+        self.risk.drain_events()
     }
 
     /// Engages the kill switch and halts the strategies; returns the orders that would close
@@ -225,6 +233,19 @@ impl TradingCore {
             .recover(name, open_orders, position, now_ms, &mut self.outbox)?;
         self.settle(now_ms);
         Ok(&self.actions)
+    }
+
+    /// The risk manager's verdict on an order from outside the strategies (the order API):
+    /// admitted into the risk state like a strategy's order, or refused with the rule's code
+    /// (`risk_{rule}`) and message, the refusal counted and queued as an event.
+    pub fn vet(&mut self, request: OrderRequest, now_ms: u64) -> Option<Veto> {
+        match self.risk.admit(request, Stage::Order, now_ms) {
+            Ok(_) => None,
+            Err(refused) => Some(Veto {
+                code: format!("risk_{}", refused.refusal.rule.code()),
+                message: refused.refusal.message,
+            }),
+        }
     }
 
     /// The kill switch's state.

@@ -1,4 +1,5 @@
-//! The HTTP API of the whole system: the order API (`kestrel_exec::http`), the account API
+//! The HTTP API of the whole system: the order API (`kestrel_exec::http`, each new order
+//! checked by the risk manager first, as the strategies' are), the account API
 //! (`kestrel_account::api`), and the engine's own routes:
 //!
 //! | route | does |
@@ -64,9 +65,10 @@ pub fn router(parts: HttpParts) -> Router {
         .route("/api/v1/risk/resume", post(resume))
         .route("/api/v1/risk/status", get(risk_status))
         .with_state(parts.clone());
-    own.merge(kestrel_exec::http::router(
+    own.merge(kestrel_exec::http::router_vetted(
         Arc::clone(&parts.driver),
         Arc::clone(&parts.context),
+        Arc::new(parts.control.clone()),
     ))
     .merge(kestrel_account::api::router(parts.account.subscribe()))
 }

@@ -10,6 +10,9 @@
 //!                                                      ExecDriver ◄──── submit / cancel
 //!                                                          │ fills ─► AccountMonitor
 //! ```
+//!
+//! Order updates, fills and risk events go on the system's bus, and on NATS when
+//! `market_data.nats_url` is set ([`crate::events`]).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -19,7 +22,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result};
 use kestrel_account::{AccountMonitor, FillUpdate, MonitorConfig};
-use kestrel_bus::ring::{RingConfig, RingReader, RingWriter, default_ring_path};
+use kestrel_bus::ring::{RingConfig, RingError, RingReader, RingWriter, default_ring_path};
 use kestrel_exec::context::{RefreshConfig, VenueContext};
 use kestrel_exec::driver::{DriverConfig, ExecDriver, SystemClock};
 use kestrel_exec::engine::{Engine, EngineConfig, ExecEvent};
@@ -43,6 +46,8 @@ use tokio::sync::{broadcast, mpsc, watch};
 use crate::control::{Control, ControlSender};
 use crate::core::{CoreAction, TradingCore};
 use crate::defaults;
+use crate::events::{self, EventBus, RiskEventSender};
+use kestrel_risk::RiskEvent;
 
 /// Where the venue is.
 #[derive(Debug, Clone)]
@@ -84,6 +89,8 @@ pub struct TradingSystem {
     account: Arc<AccountMonitor>,
     feeds: Arc<Feeds>,
     control: ControlSender,
+    bus: EventBus,
+    ring_path: PathBuf,
     stop: watch::Sender<bool>,
     reader_stop: Arc<AtomicBool>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
@@ -114,13 +121,6 @@ impl TradingSystem {
     /// What could not start, naming the component and, for configuration, the key.
     pub async fn start(options: SystemOptions) -> Result<Self> {
         let config = &options.config;
-        if options.mode == ExecutionMode::Simulation
-            && matches!(options.venue, Venue::Remote { .. })
-        {
-            anyhow::bail!(
-                "--mode simulation: paper trading against a remote venue's live book is not wired into `kestrel run` yet; run on the embedded simulator (--venue sim), or use --mode observation"
-            );
-        }
         let (embedded, link) = start_venue(&options).await?;
         let rest = RestClient::new(RestConfig::new(&link.rest), link.credentials.clone())
             .context("cannot build the venue's REST client")?;
@@ -136,9 +136,11 @@ impl TradingSystem {
         let driver_for_recovery = Arc::clone(&driver);
         let (stop, stopped) = watch::channel(false);
         let mut tasks = Vec::new();
+        let bus = EventBus::new();
+        let risk_events = events::start(config, &bus, &driver, &stopped, &mut tasks).await?;
         let (feeds, ring_path) = start_market_data(config, &link, &stopped, &mut tasks).await?;
         let reader_stop = Arc::new(AtomicBool::new(false));
-        let market = spawn_ring_reader(ring_path, Arc::clone(&reader_stop))?;
+        let market = spawn_ring_reader(ring_path.clone(), Arc::clone(&reader_stop))?;
         tasks.push(tokio::spawn(Arc::clone(&context).run_refresh(
             rest,
             RefreshConfig::default(),
@@ -152,6 +154,7 @@ impl TradingSystem {
             account: Arc::clone(&account),
             feeds: Arc::clone(&feeds),
             control: control.clone(),
+            risk_events,
         };
         if let (Some(file), true) = (&options.config_file, config.strategies.enable_hot_reload) {
             let watch = crate::reload::watch(file.clone(), control.clone(), stopped.clone());
@@ -166,6 +169,8 @@ impl TradingSystem {
             account,
             feeds,
             control,
+            bus,
+            ring_path,
             stop,
             reader_stop,
             tasks,
@@ -178,6 +183,13 @@ impl TradingSystem {
     #[must_use]
     pub fn venue_url(&self) -> &str {
         &self.venue_url
+    }
+
+    /// The bus the system publishes order updates, fills and risk events on (JSON payloads;
+    /// [`crate::events`]): subscribe to follow it in process.
+    #[must_use]
+    pub const fn bus(&self) -> &EventBus {
+        &self.bus
     }
 
     /// Whether the venue is the simulator in this process.
@@ -336,8 +348,9 @@ fn build_core(options: &SystemOptions, context: &VenueContext) -> Result<Trading
     let config = &options.config;
     let strategies_config =
         defaults::strategies_or_default(&config.strategies, &config.market_data.symbols);
-    // Paper trading against the embedded simulator is live trading against it: the orders
-    // go to the simulator's matching engine either way.
+    // Paper trading is live trading against a simulator — the embedded one, or the paper
+    // venue `kestrel run` mirrors a remote venue's market into: the orders go to the
+    // simulator's matching engine either way.
     let execution_mode = match options.mode {
         ExecutionMode::Observation => ExecutionMode::Observation,
         ExecutionMode::Live | ExecutionMode::Simulation => ExecutionMode::Live,
@@ -383,24 +396,7 @@ async fn start_market_data(
         })
         .collect();
     let feeds = Arc::new(Feeds::new(&ticks).context("cannot build the books")?);
-    let ring_path = default_ring_path(RING_NAME, &config.store.data_dir)?;
-    if let Some(parent) = ring_path.parent() {
-        std::fs::create_dir_all(parent)
-            .with_context(|| format!("cannot create {}", parent.display()))?;
-    }
-    let ring = RingWriter::create(
-        &ring_path,
-        RingConfig {
-            slot_count: md.ring_buffer_size,
-            slot_size: RING_SLOT_BYTES,
-        },
-    )
-    .with_context(|| {
-        format!(
-            "market_data.ring_buffer_size: cannot create the ring at {}",
-            ring_path.display()
-        )
-    })?;
+    let (ring, ring_path) = create_ring(config)?;
     let (requests, pending) = mpsc::unbounded_channel();
     let client = SnapshotClient::new(&link.rest, 1000, Duration::from_secs(10))?;
     tasks.push(tokio::spawn(run_snapshots(
@@ -416,6 +412,36 @@ async fn start_market_data(
         tracing::info!(target: "kestrel::engine", ?outcome, "market data stream ended");
     }));
     Ok((feeds, ring_path))
+}
+
+/// Creates the ring the pipeline writes: `/dev/shm/kestrel-run`, or, when another `kestrel
+/// run` on this host writes that one (a paper session beside a live one),
+/// `/dev/shm/kestrel-run-{pid}`; `kestrel md tail --ring PATH` reads either (the banner names
+/// it).
+fn create_ring(config: &Config) -> Result<(RingWriter, PathBuf)> {
+    let shape = RingConfig {
+        slot_count: config.market_data.ring_buffer_size,
+        slot_size: RING_SLOT_BYTES,
+    };
+    let create = |name: &str| -> Result<(Result<RingWriter, RingError>, PathBuf)> {
+        let path = default_ring_path(name, &config.store.data_dir)?;
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+        Ok((RingWriter::create(&path, shape), path))
+    };
+    let (mut ring, mut path) = create(RING_NAME)?;
+    if matches!(ring, Err(RingError::WriterActive { .. })) {
+        (ring, path) = create(&format!("{RING_NAME}-{}", std::process::id()))?;
+    }
+    let ring = ring.with_context(|| {
+        format!(
+            "market_data.ring_buffer_size: cannot create the ring at {}",
+            path.display()
+        )
+    })?;
+    Ok((ring, path))
 }
 
 /// The ring `kestrel run` publishes market data on (`/dev/shm/kestrel-run`).
@@ -461,6 +487,7 @@ struct CoreParts {
     account: Arc<AccountMonitor>,
     feeds: Arc<Feeds>,
     control: ControlSender,
+    risk_events: RiskEventSender,
 }
 
 /// The core's loop: market events, execution events, control requests and a 1 s tick.
@@ -487,6 +514,19 @@ async fn run_core(
             Some(control) = inbox.recv() => handle_control(&mut core, &parts, control).await,
             _ = tick.tick() => on_tick(&mut core, &parts),
         }
+        publish_risk_events(&mut core, &parts.risk_events);
+    }
+}
+
+/// Logs the core's risk events (refusals at info, the rest at warn) and publishes them.
+fn publish_risk_events(core: &mut TradingCore, sender: &RiskEventSender) {
+    for event in core.drain_events() {
+        if let RiskEvent::Rejected(rejection) = &event {
+            tracing::info!(target: "kestrel::engine", rule = ?rejection.rule, request_id = %rejection.request_id, message = %rejection.message, "risk refused an order");
+        } else {
+            tracing::warn!(target: "kestrel::engine", ?event, "risk");
+        }
+        sender.send(event);
     }
 }
 
@@ -554,6 +594,9 @@ async fn handle_control(core: &mut TradingCore, parts: &CoreParts, control: Cont
         Control::Status { reply } => {
             let _ = reply.send(core.status(now));
         }
+        Control::Vet { request, reply } => {
+            let _ = reply.send(core.vet(*request, now));
+        }
         Control::Reload { config } => {
             let strategies =
                 defaults::strategies_or_default(&config.strategies, &config.market_data.symbols);
@@ -576,9 +619,10 @@ fn on_tick(core: &mut TradingCore, parts: &CoreParts) {
     if let Some(usdt) = view.balances.iter().find(|b| b.asset == view.margin_asset) {
         core.on_wallet_balance(usdt.total_balance, now);
     }
-    for event in core.on_time(now) {
-        tracing::warn!(target: "kestrel::engine", ?event, "risk");
+    for latency_ms in parts.driver.with_engine(|engine| engine.take_round_trips()) {
+        core.on_venue_latency(latency_ms, now);
     }
+    core.on_time(now);
 }
 
 /// Hands the core's actions to the execution driver: placements answered in tasks of their
@@ -662,9 +706,10 @@ pub fn describe(system: &TradingSystem, http: SocketAddr) -> Vec<String> {
             "kestrel run: venue {venue}; HTTP on http://{http} (/status, /health, /metrics, /api/v1/...)"
         ),
         format!(
-            "  mode {:?}; symbols {}",
+            "  mode {:?}; symbols {}; market data ring {} (kestrel md tail --ring PATH --symbol S)",
             system.mode,
-            system.context.symbols().collect::<Vec<_>>().join(",")
+            system.context.symbols().collect::<Vec<_>>().join(","),
+            system.ring_path.display()
         ),
     ]
 }

@@ -28,7 +28,16 @@
 //! `simulation` (paper) the driver's venue is the paper venue, so a request marked
 //! `"execution_mode": "simulation"` is placed like an unmarked one; in `observation` nothing
 //! is placed at all and [`observation_router`] answers instead (module [`observation`]).
+//!
+//! # A check before the engine's
+//!
+//! [`router_vetted`] asks an [`OrderVetter`] about each new request first (in `kestrel run`,
+//! the risk manager's pre-trade checks, so an order from the API meets the same rules as a
+//! strategy's). A veto refuses the request with the vetter's code (HTTP 422), journaled
+//! like any refusal; a repeated request id still gets its first answer.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use axum::Router;
@@ -45,18 +54,28 @@ use serde_json::{Value, json};
 use crate::answer::OrderAnswer;
 use crate::context::VenueContext;
 use crate::driver::ExecDriver;
-use crate::engine::{CancelOutcome, CancelRefusal};
+use crate::engine::{CancelOutcome, CancelRefusal, Veto};
 use crate::journal::Journal;
 
 pub mod observation;
 
 pub use observation::{ObservedCounts, Observer, observation_router};
 
+/// A check each new order request meets before the engine's own (module docs).
+pub trait OrderVetter: Send + Sync + 'static {
+    /// `None` to go on, or the refusal.
+    fn vet<'a>(
+        &'a self,
+        request: &'a OrderRequest,
+    ) -> Pin<Box<dyn Future<Output = Option<Veto>> + Send + 'a>>;
+}
+
 /// What the routes share.
 pub struct OrderApi<J: Journal + 'static> {
     driver: Arc<ExecDriver<J>>,
     context: Arc<VenueContext>,
     mode: ExecutionMode,
+    vetter: Option<Arc<dyn OrderVetter>>,
 }
 
 impl<J: Journal + 'static> Clone for OrderApi<J> {
@@ -65,6 +84,7 @@ impl<J: Journal + 'static> Clone for OrderApi<J> {
             driver: Arc::clone(&self.driver),
             context: Arc::clone(&self.context),
             mode: self.mode,
+            vetter: self.vetter.clone(),
         }
     }
 }
@@ -85,17 +105,36 @@ pub fn router_in_mode<J: Journal + 'static>(
     context: Arc<VenueContext>,
     mode: ExecutionMode,
 ) -> Router {
+    routes(OrderApi {
+        driver,
+        context,
+        mode,
+        vetter: None,
+    })
+}
+
+/// The order routes of a live service whose new requests meet `vetter` first (module docs).
+pub fn router_vetted<J: Journal + 'static>(
+    driver: Arc<ExecDriver<J>>,
+    context: Arc<VenueContext>,
+    vetter: Arc<dyn OrderVetter>,
+) -> Router {
+    routes(OrderApi {
+        driver,
+        context,
+        mode: ExecutionMode::Live,
+        vetter: Some(vetter),
+    })
+}
+
+fn routes<J: Journal + 'static>(api: OrderApi<J>) -> Router {
     Router::new()
         .route(
             "/api/v1/orders",
             get(list::<J>).post(submit::<J>).delete(cancel_symbol::<J>),
         )
         .route("/api/v1/orders/{id}", get(one::<J>).delete(cancel::<J>))
-        .with_state(OrderApi {
-            driver,
-            context,
-            mode,
-        })
+        .with_state(api)
 }
 
 /// The request as the driver should see it. The order engine places `live` requests on its
@@ -113,9 +152,13 @@ async fn submit<J: Journal + 'static>(State(api): State<OrderApi<J>>, body: Byte
         Ok(request) => for_service(request, api.mode),
         Err(error) => return bad_request(&format!("not an order request: {error}")),
     };
+    let veto = match &api.vetter {
+        Some(vetter) => vetter.vet(&request).await,
+        None => None,
+    };
     let open = open_orders(&api.driver, &request.symbol);
     let submitted = api.context.with_context(&request, open, |ctx| {
-        ctx.map(|ctx| api.driver.submit(request.clone(), ctx))
+        ctx.map(|ctx| api.driver.submit_vetted(request.clone(), ctx, veto))
     });
     let submission = match submitted {
         None => {

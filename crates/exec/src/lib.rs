@@ -82,7 +82,7 @@ pub use answer::{AnswerResult, OrderAnswer};
 pub use breaker::{BreakerState, CircuitBreaker};
 pub use client_id::{ClientIdGenerator, ClientOrderId, IdempotencyMap};
 pub use clock::{Clock, ManualClock, Nanos};
-pub use engine::{Engine, EngineConfig, EngineError, ExecEvent, Submit, VenueFailure};
+pub use engine::{Engine, EngineConfig, EngineError, ExecEvent, Submit, VenueFailure, Veto};
 pub use journal::{Intent, IntentState, Journal, JournalError, MemoryJournal, StoreJournal};
 pub use outcome::{CallOutcome, FailureClass};
 pub use ratelimit::{OrderRateLimiter, VenueCounters, VenueLimits, VenueUsage};

@@ -28,7 +28,7 @@ pub enum Severity {
     Critical,
 }
 
-/// One refused order, for the `alerts` topic (seed 000: "publish rejection event").
+/// One refused order, for the `risk.events` topic (seed 000: "publish rejection event").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RiskRejection {
     /// Which check refused it.

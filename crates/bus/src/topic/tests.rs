@@ -13,6 +13,7 @@ fn all_topics() -> Vec<Topic> {
         Topic::fills("ETHUSDT").unwrap(),
         Topic::AccountUpdates,
         Topic::Alerts,
+        Topic::RiskEvents,
         Topic::ConfigChanges,
     ]
 }
@@ -29,6 +30,7 @@ fn topics_print_the_architecture_names() {
             "fills.ETHUSDT",
             "account.updates",
             "alerts",
+            "risk.events",
             "config.changes",
         ]
     );

@@ -120,7 +120,7 @@ impl Venue {
         let paper = PaperVenue::start(&endpoints, config).await?;
         let local = format!("http://{}", paper.sim.local_addr());
         telemetry::banner(&[format!(
-            "kestrel exec: simulation mode: paper venue on {local} mirroring the market of {}; no order goes there",
+            "simulation mode: paper venue on {local} mirroring the market of {}; no order goes there",
             endpoints.rest
         )]);
         Ok(Self {

@@ -15,9 +15,11 @@ use kestrel_engine::system::describe;
 use kestrel_engine::{SystemOptions, TradingSystem, Venue};
 use kestrel_model::config::Config;
 use kestrel_model::order::ExecutionMode;
+use kestrel_venue::binance::signing::Credentials;
 
 use super::config::{EXIT_INVALID_CONFIG, load_or_report};
 use super::endpoints::Endpoints;
+use super::exec_mode;
 use super::http_auth;
 use crate::telemetry;
 
@@ -70,14 +72,14 @@ pub fn run(args: RunArgs, config_file: Option<&Path>) -> ExitCode {
     }
 }
 
-async fn serve(args: &RunArgs, config: Config, config_file: Option<&Path>) -> Result<()> {
+async fn serve(args: &RunArgs, mut config: Config, config_file: Option<&Path>) -> Result<()> {
     let mode = match args.mode {
         Some(ModeArg::Live) => ExecutionMode::Live,
         Some(ModeArg::Simulation) => ExecutionMode::Simulation,
         Some(ModeArg::Observation) => ExecutionMode::Observation,
         None => config.execution.mode,
     };
-    let venue = venue(&args.venue, &config).await?;
+    let (venue, paper) = venue(&args.venue, &mut config, mode).await?;
     let metrics = telemetry::install_metrics()?;
     let listener = tokio::net::TcpListener::bind(args.http)
         .await
@@ -108,20 +110,40 @@ async fn serve(args: &RunArgs, config: Config, config_file: Option<&Path>) -> Re
     let _ = stop.send(true);
     let _ = http.await;
     system.shutdown(cancel_on_shutdown).await;
+    if let Some(paper) = paper {
+        paper.close().await;
+    }
     Ok(())
 }
 
-/// `--venue`: the embedded simulator, or a remote venue with its credentials.
-async fn venue(flag: &str, config: &Config) -> Result<Venue> {
+/// `--venue`: the embedded simulator, or a remote venue with its credentials. Paper trading
+/// (`mode` simulation) on a remote venue trades on a paper venue mirroring its market, with a
+/// store of its own (`exec_mode`), returned to be closed at shutdown; on the embedded
+/// simulator, every order is a paper order already.
+async fn venue(
+    flag: &str,
+    config: &mut Config,
+    mode: ExecutionMode,
+) -> Result<(Venue, Option<exec_mode::Venue>)> {
     if flag == "sim" {
-        return Ok(Venue::Embedded);
+        return Ok((Venue::Embedded, None));
+    }
+    if mode == ExecutionMode::Simulation {
+        exec_mode::configure(config, Some(mode));
+        let paper = exec_mode::Venue::open(Some(flag), config).await?;
+        let venue = remote(paper.endpoints.clone(), paper.credentials.clone());
+        return Ok((venue, Some(paper)));
     }
     let endpoints = Endpoints::resolve(Some(flag), &config.venue)?;
     let credentials = super::exec::credentials(&config.venue, &endpoints).await?;
-    Ok(Venue::Remote {
+    Ok((remote(endpoints, credentials), None))
+}
+
+fn remote(endpoints: Endpoints, credentials: Credentials) -> Venue {
+    Venue::Remote {
         rest: endpoints.rest,
         ws: endpoints.ws,
         ws_api: endpoints.ws_api,
         credentials,
-    })
+    }
 }

@@ -60,7 +60,7 @@ use tokio::task::JoinSet;
 use crate::answer::OrderAnswer;
 use crate::breaker::BreakerState;
 use crate::clock::{Clock, Nanos, duration_nanos};
-use crate::engine::{Engine, EngineError, ExecEvent, Submit, VenueFailure};
+use crate::engine::{Engine, EngineError, ExecEvent, Submit, VenueFailure, Veto};
 use crate::journal::{Journal, StoreThreadError};
 use crate::outcome::FailureClass;
 use crate::persist::{PersistConfig, PersistCounts, PersistSender, Persister};
@@ -439,9 +439,23 @@ impl<J: Journal + 'static> ExecDriver<J> {
         request: OrderRequest,
         ctx: &OrderContext<'_>,
     ) -> Result<Submission, EngineError> {
+        self.submit_vetted(request, ctx, None)
+    }
+
+    /// [`ExecDriver::submit`] with the verdict of a check outside the engine
+    /// ([`Engine::submit_vetted`]).
+    ///
+    /// # Errors
+    /// As [`ExecDriver::submit`].
+    pub fn submit_vetted(
+        &self,
+        request: OrderRequest,
+        ctx: &OrderContext<'_>,
+        veto: Option<Veto>,
+    ) -> Result<Submission, EngineError> {
         let now = self.shared.now();
         let mut core = self.shared.lock();
-        let decision = core.engine.submit(request, ctx, now);
+        let decision = core.engine.submit_vetted(request, ctx, now, veto);
         self.shared.drain(&mut core);
         let (request_id, placement) = match decision? {
             Submit::Repeat(answer) | Submit::Refused(answer) => {

@@ -332,6 +332,15 @@ impl Ids {
     }
 }
 
+/// A refusal decided outside the engine, before submission ([`Engine::submit_vetted`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Veto {
+    /// The stable code of the answer (`risk_{rule}` for the risk manager's rules).
+    pub code: String,
+    /// Why, in words.
+    pub message: String,
+}
+
 /// The order manager (module docs).
 #[derive(Debug)]
 pub struct Engine<J> {
@@ -352,7 +361,13 @@ pub struct Engine<J> {
     halt: Option<String>,
     events: Vec<ExecEvent>,
     settled: Vec<OrderAnswer>,
+    /// Send → acknowledgement times (ms) since [`Engine::take_round_trips`] last took them.
+    round_trips: Vec<u64>,
 }
+
+/// The most round-trip samples kept between two takes; past it, the last slot keeps the
+/// slowest of the rest, which is what a latency breaker needs.
+const ROUND_TRIP_SAMPLES: usize = 256;
 
 /// Milliseconds since the Unix epoch of an epoch-based instant.
 const fn epoch_ms(now: Nanos) -> u64 {
@@ -392,7 +407,25 @@ impl<J: Journal> Engine<J> {
             halt: None,
             events: Vec::new(),
             settled: Vec::new(),
+            round_trips: Vec::new(),
         })
+    }
+
+    /// Takes the venue round trips measured since the last call: for each placement the
+    /// venue acknowledged, the time from its (last) send to the answer, in ms, oldest first.
+    /// For the risk manager's venue-latency breaker.
+    pub fn take_round_trips(&mut self) -> Vec<u64> {
+        std::mem::take(&mut self.round_trips)
+    }
+
+    /// Records one round trip (see [`Engine::take_round_trips`]).
+    fn record_round_trip(&mut self, sent_at_ms: u64, now: Nanos) {
+        let sample = epoch_ms(now).saturating_sub(sent_at_ms);
+        if self.round_trips.len() < ROUND_TRIP_SAMPLES {
+            self.round_trips.push(sample);
+        } else if let Some(last) = self.round_trips.last_mut() {
+            *last = (*last).max(sample);
+        }
     }
 
     /// The journal.
@@ -522,9 +555,26 @@ impl<J: Journal> Engine<J> {
     /// [`EngineError::Journal`] when the intent cannot be written (nothing is sent then).
     pub fn submit(
         &mut self,
+        request: OrderRequest,
+        ctx: &OrderContext<'_>,
+        now: Nanos,
+    ) -> Result<Submit, EngineError> {
+        self.submit_vetted(request, ctx, now, None)
+    }
+
+    /// [`Engine::submit`] with the verdict of a check made outside the engine (the trading
+    /// system's risk manager): a `veto` refuses a new request like a failed validation rule —
+    /// journaled, so a repeat gets the same refusal — while a repeat of a journaled request
+    /// gets its first answer whatever the verdict.
+    ///
+    /// # Errors
+    /// As [`Engine::submit`].
+    pub fn submit_vetted(
+        &mut self,
         mut request: OrderRequest,
         ctx: &OrderContext<'_>,
         now: Nanos,
+        veto: Option<Veto>,
     ) -> Result<Submit, EngineError> {
         if let Some(repeat) = self.tracked_repeat(&request.request_id) {
             return Ok(repeat);
@@ -533,7 +583,10 @@ impl<J: Journal> Engine<J> {
             Ok(client_order_id) => client_order_id,
             Err(reply) => return Ok(reply),
         };
-        if let Some(refusal) = self.precheck(&request) {
+        let refusal = self
+            .precheck(&request)
+            .or_else(|| veto.map(|v| (v.code, v.message)));
+        if let Some(refusal) = refusal {
             return self.refuse(request, client_order_id, refusal);
         }
         self.approve(request, client_order_id, ctx, now)

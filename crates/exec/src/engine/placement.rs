@@ -343,6 +343,7 @@ impl<J: Journal> Engine<J> {
             .is_none()
             .then(|| (tracked.symbol().to_owned(), venue_order_id));
         mark_accepted(tracked, venue_order_id, &mut self.events);
+        let mut round_trip_from = None;
         let answer = match &tracked.answer {
             Some(answer) => answer.clone(),
             None => {
@@ -362,6 +363,7 @@ impl<J: Journal> Engine<J> {
                     self.journal
                         .record_ack(&tracked.request_id, venue_order_id, &answer)?;
                     tracked.intent = IntentState::Acknowledged;
+                    round_trip_from = tracked.sent_at_ms;
                 }
                 tracked.answer = Some(answer.clone());
                 self.settled.push(answer.clone());
@@ -372,6 +374,9 @@ impl<J: Journal> Engine<J> {
                 answer
             }
         };
+        if let Some(sent_at_ms) = round_trip_from {
+            self.record_round_trip(sent_at_ms, now);
+        }
         if let Some(key) = key {
             self.venue_ids.insert(key, client_order_id.to_owned());
         }

@@ -218,6 +218,24 @@ fn an_approved_order_is_journaled_before_the_send_and_acknowledged_after() {
 }
 
 #[test]
+fn each_acknowledged_send_gives_one_round_trip_sample_taken_once() {
+    let mut engine = engine();
+    let ms = |n: u64| Nanos::from_nanos(T0.as_nanos() + n * 1_000_000);
+    for (i, (sent, answered)) in [(0, 37), (100, 101)].into_iter().enumerate() {
+        let placement = place(&mut engine, &format!("rt{i}"), ms(sent));
+        let id = placement.client_order_id;
+        go(&mut engine, &id, ms(sent));
+        let order_id = u64::try_from(i).unwrap() + 42;
+        let result = Ok(venue_order(&id, order_id, "NEW", "0"));
+        engine
+            .on_place_result(&id, result, VenueUsage::default(), ms(answered))
+            .unwrap();
+    }
+    assert_eq!(engine.take_round_trips(), [37, 1]);
+    assert!(engine.take_round_trips().is_empty());
+}
+
+#[test]
 fn a_repeated_request_id_gets_the_first_answer_even_after_a_restart() {
     let journal = MemoryJournal::new();
     let mut engine = engine_on(journal.clone(), 3);

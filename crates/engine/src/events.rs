@@ -1,0 +1,135 @@
+//! The system's events on the bus (ARCHITECTURE.md "Bus topics"): the execution driver's order
+//! updates and fills on `orders.{symbol}` / `fills.{symbol}` ([`kestrel_exec::publish`]), and
+//! the risk manager's events on `risk.events` — every refusal with its rule, breaker trips and
+//! resets, kill switch changes (seed 000: "Risk filter rejection: log info, don't send order,
+//! publish rejection event"). Both go on the system's in-process [`Bus`] and, when
+//! `market_data.nats_url` is set, on the NATS subjects of the same names.
+//!
+//! The core never waits for a publish: it hands its risk events to a task over an unbounded
+//! channel ([`RiskEventSender`]), and the execution events reach their publisher through the
+//! driver's broadcast channel.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use kestrel_bus::{Bus, NatsPublisher, Publisher, Topic};
+use kestrel_exec::driver::ExecDriver;
+use kestrel_exec::journal::StoreJournal;
+use kestrel_exec::publish::EventPublisher;
+use kestrel_model::config::Config;
+use kestrel_risk::RiskEvent;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+
+/// How long a stopping publisher may take to flush NATS.
+const FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The bus the system publishes on, as its subscribers read it (JSON payloads).
+pub type EventBus = Bus<Arc<[u8]>>;
+
+/// The core's side of the risk events' way to the bus: never blocks, never drops.
+#[derive(Debug, Clone)]
+pub struct RiskEventSender(mpsc::UnboundedSender<RiskEvent>);
+
+impl RiskEventSender {
+    /// Hands `event` to the publisher (after it stopped, the event is only logged).
+    pub fn send(&self, event: RiskEvent) {
+        if let Err(unsent) = self.0.send(event) {
+            tracing::debug!(target: "kestrel::engine", event = ?unsent.0, "risk event after the publisher stopped");
+        }
+    }
+}
+
+/// Starts publishing: the driver's events and the risk events, on `bus` and, with
+/// `market_data.nats_url`, on NATS (connected here, failing fast when the server is away).
+/// The tasks end once `stopped` turns true, after publishing what is queued.
+///
+/// # Errors
+/// The NATS server named by `market_data.nats_url` cannot be reached.
+pub async fn start(
+    config: &Config,
+    bus: &EventBus,
+    driver: &ExecDriver<StoreJournal>,
+    stopped: &watch::Receiver<bool>,
+    tasks: &mut Vec<JoinHandle<()>>,
+) -> Result<RiskEventSender> {
+    let (exec_nats, risk_nats) = match &config.market_data.nats_url {
+        Some(url) => {
+            let connect = || async {
+                NatsPublisher::connect(url)
+                    .await
+                    .context("market_data.nats_url")
+            };
+            (Some(connect().await?), Some(connect().await?))
+        }
+        None => (None, None),
+    };
+    let mut exec = EventPublisher::new(bus);
+    if let Some(nats) = exec_nats {
+        exec = exec.with_nats(nats);
+    }
+    let events = driver.subscribe();
+    let stop = stopped.clone();
+    tasks.push(tokio::spawn(async move {
+        let stats = exec.run(events, stop).await;
+        tracing::info!(target: "kestrel::engine", published = stats.published, lagged = stats.lagged, "execution events published");
+    }));
+    let (sender, queue) = mpsc::unbounded_channel();
+    let risk = RiskPublisher {
+        bus: bus.publisher(),
+        nats: risk_nats,
+    };
+    tasks.push(tokio::spawn(risk.run(queue, stopped.clone())));
+    Ok(RiskEventSender(sender))
+}
+
+/// Publishes risk events on `risk.events`.
+struct RiskPublisher {
+    bus: Publisher<Arc<[u8]>>,
+    nats: Option<NatsPublisher>,
+}
+
+impl RiskPublisher {
+    async fn run(
+        mut self,
+        mut queue: mpsc::UnboundedReceiver<RiskEvent>,
+        mut stopped: watch::Receiver<bool>,
+    ) {
+        loop {
+            tokio::select! {
+                biased;
+                Some(event) = queue.recv() => self.publish(&event).await,
+                changed = stopped.changed() => {
+                    if changed.is_err() || *stopped.borrow() {
+                        break;
+                    }
+                }
+                else => break,
+            }
+        }
+        while let Ok(event) = queue.try_recv() {
+            self.publish(&event).await;
+        }
+        if let Some(nats) = &self.nats {
+            let _ = nats.flush(FLUSH_TIMEOUT).await;
+        }
+    }
+
+    async fn publish(&mut self, event: &RiskEvent) {
+        let bytes: Arc<[u8]> = match serde_json::to_vec(event) {
+            Ok(bytes) => bytes.into(),
+            Err(error) => {
+                tracing::error!(target: "kestrel::engine", %error, ?event, "risk event cannot be published");
+                return;
+            }
+        };
+        if let Some(nats) = self.nats.as_mut()
+            && let Err(error) = nats.publish(Topic::RiskEvents, &bytes).await
+        {
+            // Counted and logged once per failure streak by the NATS publisher itself.
+            tracing::debug!(target: "kestrel::engine", %error, "risk event not published on NATS");
+        }
+        self.bus.publish(Topic::RiskEvents, bytes);
+    }
+}
