@@ -500,3 +500,52 @@ async fn subscribe(
         .await
         .unwrap()
 }
+
+/// A slow venue pauses trading: with `risk.max_venue_latency_ms` at 100 and the simulator
+/// answering every request 300 ms late, the strategies' acknowledged orders trip the venue
+/// latency breaker, and `/status` says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_venue_trips_the_latency_breaker() {
+    let data = tempfile::tempdir().unwrap();
+    let (venue_port, http) = (free_port(), free_port());
+    let env = [("KESTREL_RISK__MAX_VENUE_LATENCY_MS", "100")];
+    let mut run = start_run_with(data.path(), venue_port, http, &env);
+    let api = format!("http://127.0.0.1:{http}");
+    let venue = format!("http://127.0.0.1:{venue_port}");
+    let latency_breaker = |status: &Value| {
+        status["risk"]["breakers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|b| b["breaker"] == "venue_latency")
+            .cloned()
+    };
+    let status = wait_until(&format!("{api}/status"), Duration::from_secs(30), |s| {
+        s["status"] == "healthy"
+    })
+    .await;
+    assert_eq!(
+        latency_breaker(&status).map(|b| b["tripped"].clone()),
+        Some(json!(false)),
+        "{status}"
+    );
+
+    let (code, _) = post(
+        &format!("{venue}/sim/v1/faults"),
+        &json!({ "kind": "latency", "ms": 300 }),
+    )
+    .await;
+    assert_eq!(code, 200);
+    let status = wait_until(&format!("{api}/status"), Duration::from_secs(60), |s| {
+        latency_breaker(s).is_some_and(|b| b["tripped"] == true)
+    })
+    .await;
+    let breaker = latency_breaker(&status).unwrap();
+    assert!(
+        breaker["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("max_venue_latency_ms 100")),
+        "{breaker}"
+    );
+    terminate(&mut run);
+}

@@ -93,7 +93,9 @@ impl TradingCore {
             actions: Vec::with_capacity(16),
             halted: None,
             throttled_until_ms: 0,
-            throttled: metrics::counter!("strategy_orders_throttled_total"),
+            throttled: metrics::counter!(
+                kestrel_model::telemetry::names::STRATEGY_ORDERS_THROTTLED_TOTAL
+            ),
         }
     }
 

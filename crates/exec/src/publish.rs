@@ -29,8 +29,9 @@ use tokio::sync::{broadcast, watch};
 use crate::engine::ExecEvent;
 
 /// Counter of execution events the bus publisher missed because it fell a whole broadcast
-/// channel behind the engine.
-pub const EXEC_EVENTS_LAGGED_TOTAL: &str = "exec_events_lagged_total";
+/// channel behind the engine (in the metric catalogue, `kestrel_model::telemetry`).
+pub const EXEC_EVENTS_LAGGED_TOTAL: &str =
+    kestrel_model::telemetry::names::EXEC_EVENTS_LAGGED_TOTAL;
 
 /// The payload on `orders.{symbol}`: an order as it stands after a change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -180,10 +181,6 @@ impl EventPublisher {
     /// A publisher on `bus` only.
     #[must_use]
     pub fn new(bus: &Bus<Arc<[u8]>>) -> Self {
-        metrics::describe_counter!(
-            EXEC_EVENTS_LAGGED_TOTAL,
-            "Execution events the bus publisher missed because it fell behind the engine."
-        );
         Self {
             bus: bus.publisher(),
             nats: None,

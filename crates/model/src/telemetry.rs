@@ -71,6 +71,7 @@ catalogue! {
     ORDERS_GENERATED_TOTAL = "orders_generated_total", Counter, ["strategy", "symbol"], "Order requests generated from signals.";
     STRATEGY_EXECUTION_LATENCY_MICROSECONDS = "strategy_execution_latency_microseconds", Histogram, ["strategy"], "Time spent in a strategy's on_market_data, in microseconds.";
     STRATEGY_ERRORS_TOTAL = "strategy_errors_total", Counter, ["strategy", "type"], "Strategy errors and panics caught.";
+    STRATEGY_ORDERS_THROTTLED_TOTAL = "strategy_orders_throttled_total", Counter, [], "Strategy orders held back without asking risk while the order-frequency window is full.";
     // Account monitor (seed 000).
     ACCOUNT_BALANCE_USDT = "account_balance_usdt", Gauge, [], "Wallet balance in USDT.";
     AVAILABLE_BALANCE_USDT = "available_balance_usdt", Gauge, [], "Available balance in USDT.";
@@ -95,6 +96,7 @@ catalogue! {
     DATABASE_WRITE_BACKLOG = "database_write_backlog", Gauge, ["table"], "Records waiting in the market-data writer's backlog.";
     // Feed health and risk (seed 001 REQ-METRICS-001..003).
     FEED_STALENESS_MILLISECONDS = "feed_staleness_milliseconds", Gauge, ["feed"], "Age of the newest message on a feed (price, orders, funding, positions).";
+    EXEC_EVENTS_LAGGED_TOTAL = "exec_events_lagged_total", Counter, [], "Order updates and fills the bus publisher missed because it fell behind the engine (the store still has them).";
     RISK_REJECTIONS_TOTAL = "risk_rejections_total", Counter, ["reason"], "Orders refused by pre-trade risk, by reason.";
     RISK_CIRCUIT_BREAKER_TRIPS_TOTAL = "risk_circuit_breaker_trips_total", Counter, ["breaker"], "Trading pauses by breaker (losses, drawdown, latency, stale data).";
 }

@@ -49,6 +49,11 @@ pub struct Injected {
 }
 
 impl Faults {
+    /// The delay every request gets (the latency fault), in ms.
+    pub const fn latency_ms(&self) -> u64 {
+        self.latency_ms
+    }
+
     /// Consumes the faults that apply to a request on `path`.
     pub fn on_request(&mut self, path: &str) -> Injected {
         let mut injected = Injected {

@@ -34,6 +34,11 @@ async fn serve(mut socket: WebSocket, shared: Arc<Shared>) {
         tokio::select! {
             message = socket.recv() => match message {
                 Some(Ok(Message::Text(text))) => {
+                    // The latency fault delays every request, these included.
+                    let delay = lock(&shared.faults).latency_ms();
+                    if delay > 0 {
+                        tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
+                    }
                     let reply = answer(&shared, text.as_str());
                     if socket.send(Message::Text(Utf8Bytes::from(reply.to_string()))).await.is_err() { break; }
                 }
