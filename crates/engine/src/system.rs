@@ -15,7 +15,7 @@
 //! `market_data.nats_url` is set ([`crate::events`]).
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -37,7 +37,7 @@ use kestrel_marketdata::snapshot::SnapshotClient;
 use kestrel_model::config::Config;
 use kestrel_model::event::OwnedMarketEvent;
 use kestrel_model::order::{ExecutionMode, OrderStatus};
-use kestrel_risk::RiskEngine;
+use kestrel_risk::{RiskEngine, RiskEvent};
 use kestrel_strategy::{CloseReason, EngineSettings, Registry, StrategyEngine};
 use kestrel_venue::binance::rest::{RestClient, RestConfig};
 use kestrel_venue::binance::signing::Credentials;
@@ -47,7 +47,6 @@ use crate::control::{Control, ControlSender};
 use crate::core::{CoreAction, TradingCore};
 use crate::defaults;
 use crate::events::{self, EventBus, RiskEventSender};
-use kestrel_risk::RiskEvent;
 
 /// Where the venue is.
 #[derive(Debug, Clone)]
@@ -240,6 +239,7 @@ impl TradingSystem {
             }
         }
         drop(self.embedded);
+        remove_own_ring(&self.ring_path);
     }
 }
 
@@ -442,6 +442,16 @@ fn create_ring(config: &Config) -> Result<(RingWriter, PathBuf)> {
         )
     })?;
     Ok((ring, path))
+}
+
+/// Removes a ring named for this process ([`create_ring`]) and its lock file at shutdown:
+/// no later run will reuse the name. The shared ring stays for the next run.
+fn remove_own_ring(path: &Path) {
+    let own = format!("kestrel-{RING_NAME}-{}", std::process::id());
+    if path.file_name().is_some_and(|name| name == own.as_str()) {
+        let _ = std::fs::remove_file(path);
+        let _ = std::fs::remove_file(path.with_extension("lock"));
+    }
 }
 
 /// The ring `kestrel run` publishes market data on (`/dev/shm/kestrel-run`).
