@@ -379,8 +379,12 @@ async fn a_trigger_missed_while_the_user_stream_was_down_is_caught_up_by_the_rec
     let id = placed.client_order_id().unwrap().to_owned();
 
     // The stream drops and cannot come back (its listen-key upkeep is REST, now too slow)
-    // while the stop triggers and fills.
-    fault(&sim, r#"{"kind":"latency","ms":5000}"#).await;
+    // while the stop triggers and fills (the latency fault on REST paths only, as before).
+    fault(
+        &sim,
+        r#"{"kind":"latency","ms":5000,"path_prefix":"/fapi"}"#,
+    )
+    .await;
     fault(&sim, r#"{"kind":"drop_connections"}"#).await;
     wait_stream(&driver, |s| matches!(s, StreamState::Disconnected { .. })).await;
     move_mark(&sim, market.mark_below_stops()).await;

@@ -199,8 +199,12 @@ async fn fills_missed_while_the_user_stream_was_down_are_recovered_from_rest_exa
 
     // The stream is dropped, and every REST request now outlasts the client's timeout, so
     // the stream cannot come back (its listen-key keepalive is REST); orders still go over
-    // the WebSocket API, which the latency fault does not touch.
-    fault(&sim, r#"{"kind":"latency","ms":5000}"#).await;
+    // the WebSocket API, which the latency fault is kept off (REST paths only).
+    fault(
+        &sim,
+        r#"{"kind":"latency","ms":5000,"path_prefix":"/fapi"}"#,
+    )
+    .await;
     fault(&sim, r#"{"kind":"drop_connections"}"#).await;
     wait_stream(&driver, |s| matches!(s, StreamState::Disconnected { .. })).await;
     let b = place(&driver, &market, market.taking_buy("b", "0.040")).await;

@@ -9,7 +9,8 @@
 //!   (matching the prefix) answer `status` with Binance's body for it (429, 418, 503, ...);
 //! - `timeout` (`count`, optional `path_prefix`): the next `count` requests stall 30 s, then
 //!   answer 503 `-1007` (execution status unknown);
-//! - `latency` (`ms`): every REST request is delayed by `ms` (0 turns it off);
+//! - `latency` (`ms`, optional `path_prefix`): every request (matching the prefix; a WS-API
+//!   request's path is `/ws-fapi/v1`) is delayed by `ms` (0 turns it off);
 //! - `expire_listen_key` (optional `listen_key`): that key, or every live key, expires now.
 
 use std::collections::BTreeMap;
@@ -34,6 +35,7 @@ pub struct Faults {
     http_errors: Vec<(u16, u32, String)>,
     timeouts: Vec<(u32, String)>,
     latency_ms: u64,
+    latency_prefix: String,
     gaps: BTreeMap<(String, Cadence), u32>,
 }
 
@@ -49,15 +51,19 @@ pub struct Injected {
 }
 
 impl Faults {
-    /// The delay every request gets (the latency fault), in ms.
-    pub const fn latency_ms(&self) -> u64 {
-        self.latency_ms
+    /// The delay the latency fault gives a request on `path`, in ms.
+    pub fn latency_for(&self, path: &str) -> u64 {
+        if path.starts_with(self.latency_prefix.as_str()) {
+            self.latency_ms
+        } else {
+            0
+        }
     }
 
     /// Consumes the faults that apply to a request on `path`.
     pub fn on_request(&mut self, path: &str) -> Injected {
         let mut injected = Injected {
-            latency_ms: self.latency_ms,
+            latency_ms: self.latency_for(path),
             ..Injected::default()
         };
         if let Some(fault) = self
@@ -128,6 +134,9 @@ pub enum FaultRequest {
     Latency {
         /// The delay.
         ms: u64,
+        /// Only requests whose path starts with this.
+        #[serde(default)]
+        path_prefix: String,
     },
     /// Expire listen keys.
     ExpireListenKey {
@@ -275,7 +284,11 @@ pub(super) async fn fault(
         FaultRequest::Timeout { count, path_prefix } => {
             lock(&shared.faults).timeouts.push((count, path_prefix))
         }
-        FaultRequest::Latency { ms } => lock(&shared.faults).latency_ms = ms,
+        FaultRequest::Latency { ms, path_prefix } => {
+            let mut faults = lock(&shared.faults);
+            faults.latency_ms = ms;
+            faults.latency_prefix = path_prefix;
+        }
         FaultRequest::ExpireListenKey { listen_key } => {
             shared.with_exchange(|exchange, now| {
                 let keys = listen_key.map_or_else(|| exchange.listen_keys(), |key| vec![key]);

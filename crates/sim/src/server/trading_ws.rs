@@ -35,7 +35,7 @@ async fn serve(mut socket: WebSocket, shared: Arc<Shared>) {
             message = socket.recv() => match message {
                 Some(Ok(Message::Text(text))) => {
                     // The latency fault delays every request, these included.
-                    let delay = lock(&shared.faults).latency_ms();
+                    let delay = lock(&shared.faults).latency_for("/ws-fapi/v1");
                     if delay > 0 {
                         tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
                     }
