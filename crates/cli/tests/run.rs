@@ -549,3 +549,34 @@ async fn a_slow_venue_trips_the_latency_breaker() {
     );
     terminate(&mut run);
 }
+
+/// With `market_data.enable_database_writes` on, `kestrel run` records trades and book
+/// snapshots in its store, as `kestrel md` does, besides trading on the same file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_records_market_data_in_its_store() {
+    let data = tempfile::tempdir().unwrap();
+    let (venue_port, http) = (free_port(), free_port());
+    let env = [
+        ("KESTREL_MARKET_DATA__ENABLE_DATABASE_WRITES", "true"),
+        ("KESTREL_MARKET_DATA__DATABASE_WRITE_INTERVAL_MS", "100"),
+    ];
+    let mut run = start_run_with(data.path(), venue_port, http, &env);
+    let store = kestrel_store::Store::sqlite(data.path().join("kestrel.sqlite"))
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let trades = store.count_trades(Some("BTCUSDT")).await.unwrap();
+        let snapshots = store.count_snapshots(Some("BTCUSDT")).await.unwrap();
+        if trades > 0 && snapshots > 0 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{trades} trades and {snapshots} snapshots stored"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    store.close().await;
+    terminate(&mut run);
+}

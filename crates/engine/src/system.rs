@@ -191,6 +191,19 @@ impl TradingSystem {
         &self.bus
     }
 
+    /// The books the market-data pipeline maintains, by symbol.
+    #[must_use]
+    pub const fn feeds(&self) -> &Arc<Feeds> {
+        &self.feeds
+    }
+
+    /// The shared-memory ring the pipeline publishes market data on (for readers such as
+    /// `kestrel md tail` and the distribution to NATS and the store).
+    #[must_use]
+    pub fn ring_path(&self) -> &Path {
+        &self.ring_path
+    }
+
     /// Whether the venue is the simulator in this process.
     #[must_use]
     pub const fn embedded_venue(&self) -> bool {

@@ -35,7 +35,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::engine::ExecEvent;
 use crate::journal::StoreThreadError;
-use crate::journal::thread::{WriteGate, spawn_store_thread};
+use crate::journal::thread::spawn_store_thread;
 
 /// How the persister batches, retries and stops.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,10 +122,9 @@ impl Persister {
         let (finished, done) = oneshot::channel();
         let stats = Arc::new(PersistStats::default());
         let counters = Arc::clone(&stats);
-        spawn_store_thread("kestrel-persist", store, move |runtime, store, gate| {
+        spawn_store_thread("kestrel-persist", store, move |runtime, store| {
             let writer = Writer {
                 store: store.clone(),
-                gate,
                 stats: counters,
                 config,
             };
@@ -236,9 +235,6 @@ impl Batch {
 /// The persister's task state.
 struct Writer {
     store: Store,
-    /// Taken around each write, so the journal's writes never meet ours in SQLite's busy
-    /// handler (`journal::thread`).
-    gate: WriteGate,
     stats: Arc<PersistStats>,
     config: PersistConfig,
 }
@@ -341,8 +337,10 @@ impl Writer {
         let mut delay = self.config.retry_min;
         let mut failures = 0u64;
         loop {
+            // The store's write lock: the journal's writes never meet ours in SQLite's busy
+            // handler.
             let attempt = {
-                let _writing = self.gate.lock().await;
+                let _writing = self.store.write_lock().await;
                 write().await
             };
             let error = match attempt {

@@ -21,6 +21,7 @@ use super::config::{EXIT_INVALID_CONFIG, load_or_report};
 use super::endpoints::Endpoints;
 use super::exec_mode;
 use super::http_auth;
+use super::md::distribution::Distribution;
 use crate::telemetry;
 
 /// Options of `kestrel run`.
@@ -86,6 +87,7 @@ async fn serve(args: &RunArgs, mut config: Config, config_file: Option<&Path>) -
         .with_context(|| format!("--http: cannot bind {}", args.http))?;
     let cancel_on_shutdown = config.execution.cancel_open_orders_on_shutdown;
     let dashboard = config.dashboard.clone();
+    let (market_data, store) = (config.market_data.clone(), config.store.clone());
     let system = TradingSystem::start(SystemOptions {
         config,
         venue,
@@ -98,6 +100,15 @@ async fn serve(args: &RunArgs, mut config: Config, config_file: Option<&Path>) -
         .route("/metrics", get(move || async move { metrics.render() }));
     let app = http_auth::guard(app, &dashboard);
     let (stop, mut stopped) = tokio::sync::watch::channel(false);
+    // Market data to NATS and the store, as `kestrel md` sends it, read from the ring.
+    let distribution = Distribution::start(
+        &market_data,
+        &store,
+        system.feeds(),
+        system.ring_path(),
+        &stopped,
+    )
+    .await?;
     let http = tokio::spawn(async move {
         axum::serve(listener, app)
             .with_graceful_shutdown(async move {
@@ -105,10 +116,18 @@ async fn serve(args: &RunArgs, mut config: Config, config_file: Option<&Path>) -
             })
             .await
     });
-    telemetry::banner(&describe(&system, args.http));
+    let mut banner = describe(&system, args.http);
+    if !distribution.summary.is_empty() {
+        banner.push(format!(
+            "  market data also to {}",
+            distribution.summary.join(", ")
+        ));
+    }
+    telemetry::banner(&banner);
     super::sim::shutdown_signal().await;
     let _ = stop.send(true);
     let _ = http.await;
+    distribution.finish().await;
     system.shutdown(cancel_on_shutdown).await;
     if let Some(paper) = paper {
         paper.close().await;

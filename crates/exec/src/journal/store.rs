@@ -41,7 +41,7 @@ use kestrel_model::config::StoreConfig;
 use kestrel_store::{Begin, Store, StoreError};
 use tokio::runtime::Runtime;
 
-use super::thread::{WriteGate, spawn_store_thread};
+use super::thread::spawn_store_thread;
 use super::{Begun, Intent, IntentState, Journal, JournalError, NewIntent};
 use crate::answer::OrderAnswer;
 use crate::clock::Clock;
@@ -77,8 +77,8 @@ impl StoreJournal {
     ) -> Result<Self, JournalError> {
         let (calls, inbox) = mpsc::channel();
         let (thread, target) =
-            spawn_store_thread("kestrel-journal", config, move |runtime, store, gate| {
-                serve(runtime, store, &gate, &inbox);
+            spawn_store_thread("kestrel-journal", config, move |runtime, store| {
+                serve(runtime, store, &inbox);
             })
             .map_err(|e| storage(format!("store journal: {e}")))?;
         Ok(Self {
@@ -251,14 +251,14 @@ impl Reply {
 }
 
 /// Serves calls, one at a time, until the journal is dropped.
-fn serve(runtime: &Runtime, store: &Store, gate: &WriteGate, inbox: &mpsc::Receiver<Request>) {
+fn serve(runtime: &Runtime, store: &Store, inbox: &mpsc::Receiver<Request>) {
     let mut worker = Worker {
         store: store.clone(),
         client_ids: HashMap::new(),
     };
     while let Ok(Request { call, reply }) = inbox.recv() {
         let handled = runtime.block_on(async {
-            let _writing = gate.lock().await;
+            let _writing = store.write_lock().await;
             worker.handle(call).await
         });
         // The caller waits for the reply; should it be gone, the reply is simply not read.

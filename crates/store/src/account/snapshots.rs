@@ -65,6 +65,7 @@ impl Store {
         let balances: Vec<BalanceRow> = snapshot.balances.iter().map(BalanceRow::new).collect();
         let positions: Vec<PositionBind<'_>> =
             snapshot.positions.iter().map(PositionBind::new).collect();
+        let _writing = self.write_lock().await;
         on_backend!(self, summary_sql = sql::INSERT_SNAPSHOT, |pool| {
             let mut tx = pool
                 .begin()

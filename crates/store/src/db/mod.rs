@@ -5,6 +5,17 @@
 //! (`sqlx::query`, `query_as`, `QueryBuilder`), so the crate compiles without a database; each
 //! feature module (`market`, ...) keeps the SQL for both backends side by side.
 //!
+//! # One writer at a time
+//!
+//! SQLite lets one connection write at a time; a second writer meets a lock and waits in
+//! SQLite's busy handler, which sleeps a millisecond or more before it looks again. Several
+//! parts of one process write the same file (the order journal, the order and fill
+//! persister, the market-data recorder), each with a store of its own, and such a meeting
+//! would add a millisecond to an order on its way to the venue. So every store open on one
+//! SQLite file in the process shares a fair async lock, [`Store::write_lock`], which those
+//! writers hold around each write: a write waits only for the one in hand, and is woken the
+//! moment it ends. (PostgreSQL locks rows, not the database.)
+//!
 //! # Durability
 //!
 //! A commit returns once it is in the database's write-ahead log, before that log is flushed
@@ -25,10 +36,11 @@ pub(crate) mod dialect;
 mod error;
 pub(crate) mod migrate;
 
+use std::collections::HashMap;
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
 use kestrel_model::config::{StoreBackend, StoreConfig};
@@ -37,6 +49,24 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgPool, SqlitePool};
 
 pub use error::StoreError;
+
+/// The write gates of the SQLite files stores are open on, by path (module docs, "One writer
+/// at a time").
+static WRITE_GATES: LazyLock<Mutex<HashMap<PathBuf, Weak<tokio::sync::Mutex<()>>>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
+/// The write gate every store open on the SQLite file at `path` shares.
+fn sqlite_write_gate(path: &Path) -> Arc<tokio::sync::Mutex<()>> {
+    let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut gates = WRITE_GATES.lock().unwrap_or_else(PoisonError::into_inner);
+    gates.retain(|_, gate| gate.strong_count() > 0);
+    if let Some(gate) = gates.get(&path).and_then(Weak::upgrade) {
+        return gate;
+    }
+    let gate = Arc::default();
+    gates.insert(path, Arc::downgrade(&gate));
+    gate
+}
 
 /// How long a SQLite connection waits for another writer's lock before failing with "busy".
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -49,6 +79,9 @@ const POSTGRES_MAX_CONNECTIONS: u32 = 8;
 #[derive(Clone)]
 pub struct Store {
     pub(crate) pool: Pool,
+    /// Taken around each write transaction by this process's writers of one SQLite file
+    /// ([`Store::write_lock`]).
+    write_gate: Arc<tokio::sync::Mutex<()>>,
     /// SQLite only: one connection that commits with a flush (`synchronous = FULL`), for the
     /// statements that must reach the disk before they return ([`dialect::durably!`]).
     /// Connected on first use.
@@ -133,6 +166,7 @@ impl Store {
         migrate::run_sqlite(&pool, &target).await?;
         Ok(Self {
             pool: Pool::Sqlite(pool),
+            write_gate: sqlite_write_gate(path),
             flushing: Some(flushing),
             target: target.into(),
         })
@@ -177,9 +211,17 @@ impl Store {
         migrate::run_postgres(&pool, &target).await?;
         Ok(Self {
             pool: Pool::Postgres(pool),
+            write_gate: Arc::default(),
             flushing: None,
             target: target.into(),
         })
+    }
+
+    /// The write lock of this store's database in this process (module docs, "One writer at
+    /// a time"): hold it around a write transaction. Every [`Store`] open on one SQLite file
+    /// shares it; a PostgreSQL store has its own, which nothing else waits for.
+    pub async fn write_lock(&self) -> tokio::sync::OwnedMutexGuard<()> {
+        Arc::clone(&self.write_gate).lock_owned().await
     }
 
     /// Which backend this store uses.

@@ -148,6 +148,7 @@ impl Store {
         if trades.is_empty() && snapshots.is_empty() {
             return Ok(Inserted::default());
         }
+        let _writing = self.write_lock().await;
         match &self.pool {
             Pool::Sqlite(pool) => insert_batch!(pool, sql::SQLITE_BATCH, &trades, &snapshots),
             Pool::Postgres(pool) => insert_batch!(pool, sql::POSTGRES_BATCH, &trades, &snapshots),

@@ -22,7 +22,7 @@ use kestrel_model::Price;
 use kestrel_model::config::Config;
 use tokio::sync::{mpsc, watch};
 
-mod distribution;
+pub(crate) mod distribution;
 
 use self::distribution::Distribution;
 use super::config::{EXIT_INVALID_CONFIG, load_or_report};
