@@ -75,13 +75,25 @@ pub async fn start(
         let stats = exec.run(events, stop).await;
         tracing::info!(target: "kestrel::engine", published = stats.published, lagged = stats.lagged, "execution events published");
     }));
+    let (sender, risk) = start_risk_events(bus, risk_nats, stopped);
+    tasks.push(risk);
+    Ok(sender)
+}
+
+/// Starts the task publishing risk events on `risk.events` (on `bus`, and through `nats` when
+/// given); it ends once `stopped` turns true, after publishing what is queued.
+pub fn start_risk_events(
+    bus: &EventBus,
+    nats: Option<NatsPublisher>,
+    stopped: &watch::Receiver<bool>,
+) -> (RiskEventSender, JoinHandle<()>) {
     let (sender, queue) = mpsc::unbounded_channel();
     let risk = RiskPublisher {
         bus: bus.publisher(),
-        nats: risk_nats,
+        nats,
     };
-    tasks.push(tokio::spawn(risk.run(queue, stopped.clone())));
-    Ok(RiskEventSender(sender))
+    let task = tokio::spawn(risk.run(queue, stopped.clone()));
+    (RiskEventSender(sender), task)
 }
 
 /// Publishes risk events on `risk.events`.
@@ -131,5 +143,45 @@ impl RiskPublisher {
             tracing::debug!(target: "kestrel::engine", %error, "risk event not published on NATS");
         }
         self.bus.publish(Topic::RiskEvents, bytes);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use kestrel_bus::TopicPattern;
+    use kestrel_risk::Breaker;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn risk_events_reach_the_bus_as_json_in_order_and_the_queue_is_drained_at_the_stop() {
+        let bus = EventBus::new();
+        let subscription = bus.subscribe(TopicPattern::exact(Topic::RiskEvents), 16);
+        let (stop, stopped) = watch::channel(false);
+        let (sender, task) = start_risk_events(&bus, None, &stopped);
+        let tripped = RiskEvent::BreakerTripped {
+            breaker: Breaker::VenueLatency,
+            symbol: None,
+            reason: "venue round trip took 1500 ms".to_owned(),
+            at_ms: 7,
+        };
+        let released = RiskEvent::KillSwitchReleased {
+            reason: "test".to_owned(),
+            engaged_since_ms: 1,
+            at_ms: 8,
+        };
+        sender.send(tripped.clone());
+        sender.send(released.clone());
+        stop.send(true).unwrap();
+        task.await.unwrap();
+
+        let received: Vec<RiskEvent> = subscription
+            .drain()
+            .map(|envelope| {
+                assert_eq!(envelope.topic, Topic::RiskEvents);
+                serde_json::from_slice(&envelope.message).unwrap()
+            })
+            .collect();
+        assert_eq!(received, [tripped, released]);
     }
 }
