@@ -54,14 +54,17 @@ pub async fn start(
     stopped: &watch::Receiver<bool>,
     tasks: &mut Vec<JoinHandle<()>>,
 ) -> Result<RiskEventSender> {
+    // One connection; each publisher keeps its own per-topic routes and counters on it.
     let (exec_nats, risk_nats) = match &config.market_data.nats_url {
         Some(url) => {
-            let connect = || async {
-                NatsPublisher::connect(url)
-                    .await
-                    .context("market_data.nats_url")
-            };
-            (Some(connect().await?), Some(connect().await?))
+            let client = kestrel_bus::nats::connect(url)
+                .await
+                .context("market_data.nats_url")?;
+            let shown = kestrel_bus::nats::redact_url(url);
+            (
+                Some(NatsPublisher::new(client.clone(), &shown)),
+                Some(NatsPublisher::new(client, &shown)),
+            )
         }
         None => (None, None),
     };
