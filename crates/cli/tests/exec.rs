@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use kestrel_venue::binance::rest::{RestClient, RestConfig};
 use kestrel_venue::binance::signing::Credentials;
 use serde_json::{Value, json};
-use support::{Running, free_port, spawn, spawn_with, wait_for_line};
+use support::{Running, free_port, resting_price, spawn, spawn_with, wait_for_line};
 
 const TOKEN: &str = "exec-test-token-0123456789";
 
@@ -76,19 +76,6 @@ async fn pause_market(venue: &str) {
         .await
         .unwrap();
     assert!(response.status().is_success());
-}
-
-/// A price 3 % under the best bid, in whole dollars (on any BTCUSDT tick): it rests.
-async fn resting_price(venue: &str) -> String {
-    let book: Value = reqwest::get(format!("{venue}/sim/v1/book/BTCUSDT?depth=1"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let bid = book["bids"][0][0].as_str().unwrap();
-    let whole: u64 = bid.split('.').next().unwrap().parse().unwrap();
-    (whole * 97 / 100).to_string()
 }
 
 fn limit_buy(request_id: &str, price: &str, qty: &str) -> Value {

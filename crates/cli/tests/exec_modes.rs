@@ -19,6 +19,7 @@ use kestrel_model::{Price, Qty};
 use kestrel_sim::api::auth::signed_query;
 use kestrel_sim::server::{DEFAULT_API_KEY, DEFAULT_API_SECRET};
 use serde_json::{Value, json};
+use support::post_json as post;
 use support::{Running, free_port, pause_market, spawn_with, start_sim, wait_for_line};
 
 /// `kestrel exec` in `mode` (none: from the environment) against `venue`, waiting for
@@ -79,17 +80,6 @@ async fn try_get(url: &str) -> Option<(u16, Value)> {
     let response = reqwest::get(url).await.ok()?;
     let status = response.status().as_u16();
     Some((status, response.json().await.unwrap_or(Value::Null)))
-}
-
-async fn post(url: &str, body: &Value) -> (u16, Value) {
-    let response = reqwest::Client::new()
-        .post(url)
-        .json(body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
 }
 
 /// A signed read of the venue's account with the simulator's default key pair.

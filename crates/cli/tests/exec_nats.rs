@@ -17,7 +17,7 @@ use std::time::Duration;
 use kestrel_bus::TopicPattern;
 use kestrel_bus::nats::NatsBytesSubscriber;
 use serde_json::{Value, json};
-use support::{free_port, spawn, spawn_with, wait_for_line};
+use support::{free_port, post_json, resting_price, spawn, spawn_with, wait_for_line};
 
 /// A `kestrel sim` on BTCUSDT with its market paused; its REST base URL.
 async fn start_sim() -> (support::Running, String) {
@@ -81,29 +81,14 @@ async fn order_updates_of_kestrel_exec_reach_nats_when_it_is_configured() {
     );
     wait_for_line(&mut exec, "order updates and fills on NATS");
 
-    let book: Value = reqwest::get(format!("{venue}/sim/v1/book/BTCUSDT?depth=1"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let bid = book["bids"][0][0].as_str().unwrap();
-    let whole: u64 = bid.split('.').next().unwrap().parse().unwrap();
+    let price = resting_price(&venue).await;
     // A request id no other run uses, to pick our messages on a shared server.
     let request_id = format!("nats-{}-{http}", std::process::id());
     let order = json!({
         "request_id": request_id, "symbol": "BTCUSDT", "side": "buy", "type": "limit",
-        "time_in_force": "GTC", "price": (whole * 97 / 100).to_string(), "quantity": "0.01",
+        "time_in_force": "GTC", "price": price, "quantity": "0.01",
     });
-    let answer: Value = reqwest::Client::new()
-        .post(format!("http://127.0.0.1:{http}/api/v1/orders"))
-        .json(&order)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, answer) = post_json(&format!("http://127.0.0.1:{http}/api/v1/orders"), &order).await;
     assert_eq!(answer["status"], "accepted", "{answer}");
 
     let submitted = async {

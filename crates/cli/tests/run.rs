@@ -18,6 +18,7 @@ use kestrel_venue::binance::orders::TradeQuery;
 use kestrel_venue::binance::rest::{RestClient, RestConfig};
 use kestrel_venue::binance::signing::Credentials;
 use serde_json::{Value, json};
+use support::post_json as post;
 use support::{Running, free_port, spawn_with, terminate, wait_for_line};
 
 /// A config with two strategies that trade at once on the simulator: a momentum taker
@@ -86,17 +87,6 @@ fn api_order(request_id: &str) -> Value {
 
 async fn get(url: &str) -> Value {
     reqwest::get(url).await.unwrap().json().await.unwrap()
-}
-
-async fn post(url: &str, body: &Value) -> (u16, Value) {
-    let response = reqwest::Client::new()
-        .post(url)
-        .json(body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
 }
 
 /// Polls `url` until `done` holds on its JSON, failing after `limit`.

@@ -109,3 +109,33 @@ pub fn pause_market(venue: &str) {
     let (status, body) = request("POST", &format!("{venue}/sim/v1/market/pause"), "{}");
     assert_eq!(status, 200, "pause: {body}");
 }
+
+/// POSTs `body` as JSON to `url`; returns the status and the JSON answer (`null` when the
+/// answer is not JSON).
+pub async fn post_json(url: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
+    let response = reqwest::Client::new()
+        .post(url)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (
+        status,
+        response.json().await.unwrap_or(serde_json::Value::Null),
+    )
+}
+
+/// A price 3 % under the best BTCUSDT bid of the simulator at `venue`, in whole dollars (on
+/// any tick): a buy there rests.
+pub async fn resting_price(venue: &str) -> String {
+    let book: serde_json::Value = reqwest::get(format!("{venue}/sim/v1/book/BTCUSDT?depth=1"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let bid = book["bids"][0][0].as_str().unwrap();
+    let whole: u64 = bid.split('.').next().unwrap().parse().unwrap();
+    (whole * 97 / 100).to_string()
+}
