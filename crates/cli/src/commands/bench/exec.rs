@@ -390,22 +390,16 @@ fn note(seen: &Mutex<Watch>) {
 }
 
 fn print_table(report: &ExecReport) {
-    let us = |ns: u64| format!("{}.{} µs", ns / 1_000, ns % 1_000 / 100);
     println!(
         "order request → bytes on the socket ({}, {} journal, {} orders, loopback)",
         report.transport, report.journal, report.orders
     );
-    println!(
-        "  p50 {}  p99 {}  p99.9 {}  max {}",
-        us(report.p50_ns),
-        us(report.p99_ns),
-        us(report.p999_ns),
-        us(report.max_ns)
-    );
+    let (p50, p99, p999, max) = (report.p50_ns, report.p99_ns, report.p999_ns, report.max_ns);
+    println!("{}", super::percentile_line(p50, p99, p999, max));
     println!("order request → venue's answer");
     println!(
         "  p50 {}  p99 {}",
-        us(report.answer_p50_ns),
-        us(report.answer_p99_ns)
+        super::micros(report.answer_p50_ns),
+        super::micros(report.answer_p99_ns)
     );
 }

@@ -107,3 +107,19 @@ fn marketdata(args: &MarketdataArgs) -> Result<()> {
     }
     Ok(())
 }
+
+/// Nanoseconds as microseconds with one decimal, as the bench tables print them.
+pub(crate) fn micros(ns: u64) -> String {
+    format!("{}.{} µs", ns / 1_000, ns % 1_000 / 100)
+}
+
+/// The `  p50 …  p99 …  p99.9 …  max …` line of a latency table.
+pub(crate) fn percentile_line(p50_ns: u64, p99_ns: u64, p999_ns: u64, max_ns: u64) -> String {
+    format!(
+        "  p50 {}  p99 {}  p99.9 {}  max {}",
+        micros(p50_ns),
+        micros(p99_ns),
+        micros(p999_ns),
+        micros(max_ns)
+    )
+}

@@ -94,18 +94,12 @@ pub fn run(args: &TickBenchArgs) -> Result<()> {
     if args.json {
         println!("{}", serde_json::to_string(&report)?);
     } else {
-        let us = |ns: u64| format!("{}.{} µs", ns / 1_000, ns % 1_000 / 100);
         println!(
             "market event → strategy → risk → signed order.place frame ({} events, {} orders)",
             report.events, report.orders
         );
-        println!(
-            "  p50 {}  p99 {}  p99.9 {}  max {}",
-            us(report.p50_ns),
-            us(report.p99_ns),
-            us(report.p999_ns),
-            us(report.max_ns)
-        );
+        let (p50, p99, p999, max) = (report.p50_ns, report.p99_ns, report.p999_ns, report.max_ns);
+        println!("{}", super::percentile_line(p50, p99, p999, max));
     }
     Ok(())
 }
