@@ -15,7 +15,9 @@
 //!   ([`Store::begin_intent`] returns the first intent for a repeated request id, race-safe),
 //!   moved through checked [`IntentState`]s, and read back at start-up by
 //!   [`Store::unresolved_intents`]; and the persisted client order id sequence
-//!   ([`Store::next_client_sequence`]).
+//!   ([`Store::next_client_sequence`]). On SQLite the same journal can also be called
+//!   synchronously, with no async driver between the call and the disk ([`JournalFile`], for
+//!   the execution engine's order path).
 //! - [`orders`]: the latest known state of every order ([`OrderRecord`], upserted) and every
 //!   fill exactly once ([`FillRecord`], keyed by symbol, venue trade id and side), with the
 //!   queries and executed-quantity sums that reconciliation reads.
@@ -49,7 +51,7 @@ pub mod orders;
 
 pub use account::{AccountSnapshot, BalanceSnapshot, PnlSnapshot, PositionSnapshot};
 pub use db::{Store, StoreError};
-pub use journal::{Begin, Intent, IntentState};
+pub use journal::{Begin, Intent, IntentState, JournalFile};
 pub use market::{
     Inserted, KindCounts, MarketRecorder, RecorderConfig, RecorderCounts, RecorderStats,
     RecorderWriter,

@@ -40,8 +40,9 @@
 //! write before the send anyway, so the port is plain function calls. The driver makes them from
 //! tokio worker threads under a std mutex, where blocking on the caller's runtime would panic and
 //! waiting on I/O that runtime must drive could deadlock (every worker may be blocked on the
-//! same mutex). So [`StoreJournal`] owns a thread with a runtime and a store of its own and only
-//! blocks the caller on a reply channel, never on the caller's runtime.
+//! same mutex). So [`StoreJournal`] owns a thread that makes the store calls (synchronously on
+//! SQLite, on a runtime of its own on PostgreSQL) and only blocks the caller on a reply
+//! channel, never on the caller's runtime.
 
 mod memory;
 mod store;

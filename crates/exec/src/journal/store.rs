@@ -7,11 +7,17 @@
 //! the caller's runtime: `Handle::block_on` panics there, and a store whose I/O the caller's
 //! runtime drives could wait for workers that are all blocked on the driver's mutex. So
 //! [`StoreJournal::open`] starts a thread (`kestrel-journal`) with a current-thread runtime and
-//! a [`Store`] opened on it (`super::thread`). Each call is a message on a std channel with a
-//! reply channel of its own; the thread runs calls one at a time, in the order sent, and
-//! replies once the store has committed the write (write-ahead: the caller sends the order only
-//! after that). The caller blocks on the reply alone. Dropping the journal closes the channel;
-//! the thread finishes the call in hand, closes the store and ends, and the drop waits for it.
+//! a [`Store`] opened (and migrated) on it (`super::thread`). Each call is a message on a std
+//! channel with a reply channel of its own; the thread runs calls one at a time, in the order
+//! sent, and replies once the store has committed the write (write-ahead: the caller sends the
+//! order only after that). The caller blocks on the reply alone. Dropping the journal closes
+//! the channel; the thread finishes the call in hand, closes the store and ends, and the drop
+//! waits for it.
+//!
+//! On SQLite the thread makes its statements itself, synchronously, through the store's
+//! [`JournalFile`]: an order's journal writes then cost the statement and one hand-off each
+//! way, with no async driver's worker thread in between (the send mark is on the path of every
+//! order to the venue). On PostgreSQL it runs the store's own async API on its runtime.
 //!
 //! # Keys and times
 //!
@@ -38,6 +44,7 @@ use std::sync::{Arc, mpsc};
 use std::thread::JoinHandle;
 
 use kestrel_model::config::StoreConfig;
+use kestrel_store::journal::JournalFile;
 use kestrel_store::{Begin, Store, StoreError};
 use tokio::runtime::Runtime;
 
@@ -252,38 +259,73 @@ impl Reply {
 
 /// Serves calls, one at a time, until the journal is dropped.
 fn serve(runtime: &Runtime, store: &Store, inbox: &mpsc::Receiver<Request>) {
+    let backing = match store.journal_file() {
+        Ok(Some(file)) => Backing::File(file),
+        Ok(None) => Backing::Pool { runtime, store },
+        Err(error) => {
+            tracing::warn!(
+                target: "kestrel::exec",
+                %error,
+                "the store journal cannot open its own SQLite connections; it writes through \
+                 the store's pool, with an async driver between each call and the disk"
+            );
+            Backing::Pool { runtime, store }
+        }
+    };
     let mut worker = Worker {
-        store: store.clone(),
+        backing,
         client_ids: HashMap::new(),
     };
     while let Ok(Request { call, reply }) = inbox.recv() {
-        let handled = runtime.block_on(async {
-            let _writing = store.write_lock().await;
-            worker.handle(call).await
-        });
         // The caller waits for the reply; should it be gone, the reply is simply not read.
-        let _ = reply.send(handled);
+        let _ = reply.send(worker.handle(call));
     }
 }
 
+/// Where the journal thread's calls go: straight to the SQLite file on this thread
+/// ([`JournalFile`], no async driver between the call and the disk), or through the store's
+/// own API on the thread's runtime (PostgreSQL).
+enum Backing<'a> {
+    File(JournalFile),
+    Pool {
+        runtime: &'a Runtime,
+        store: &'a Store,
+    },
+}
+
+/// Evaluates `$call` with `$journal` bound to the backing's journal, which has the same
+/// methods either way: called as is on a file (which takes the store's write lock itself),
+/// run to completion on the thread's runtime under the store's write lock on a pool.
+macro_rules! on_journal {
+    ($backing:expr, |$journal:ident| $call:expr) => {
+        match $backing {
+            Backing::File($journal) => $call,
+            Backing::Pool {
+                runtime,
+                store: $journal,
+            } => runtime.block_on(async {
+                let _writing = $journal.write_lock().await;
+                $call.await
+            }),
+        }
+    };
+}
+
 /// The journal thread's state: the store and the client order ids of unresolved intents.
-struct Worker {
-    store: Store,
+struct Worker<'a> {
+    backing: Backing<'a>,
     /// Request id → client order id, of the intents seen unresolved.
     client_ids: HashMap<String, String>,
 }
 
-impl Worker {
-    async fn handle(&mut self, call: Call) -> Result<Reply, JournalError> {
+impl Worker<'_> {
+    fn handle(&mut self, call: Call) -> Result<Reply, JournalError> {
         match call {
-            Call::Begin(intent) => self.begin(intent).await.map(Reply::Begun),
+            Call::Begin(intent) => self.begin(intent).map(Reply::Begun),
             Call::MarkSent {
                 request_id,
                 sent_at_ms,
-            } => self
-                .mark_sent(&request_id, sent_at_ms)
-                .await
-                .map(Reply::Intent),
+            } => self.mark_sent(&request_id, sent_at_ms).map(Reply::Intent),
             Call::Resolve {
                 request_id,
                 resolution,
@@ -291,14 +333,13 @@ impl Worker {
                 now_ms,
             } => self
                 .resolve(&request_id, resolution, &answer, now_ms)
-                .await
                 .map(Reply::Intent),
-            Call::Unresolved => self.unresolved().await.map(Reply::Intents),
-            Call::Sequence { prefix, size } => self.sequence(&prefix, size).await.map(Reply::First),
+            Call::Unresolved => self.unresolved().map(Reply::Intents),
+            Call::Sequence { prefix, size } => self.sequence(&prefix, size).map(Reply::First),
         }
     }
 
-    async fn begin(&mut self, new: NewIntent) -> Result<Begun, JournalError> {
+    fn begin(&mut self, new: NewIntent) -> Result<Begun, JournalError> {
         if new.request.request_id != new.request_id {
             return Err(storage(format!(
                 "store journal: intent {} carries a request with request id {}; the store keys \
@@ -306,11 +347,10 @@ impl Worker {
                 new.request_id, new.request.request_id
             )));
         }
-        let begun = self
-            .store
-            .begin_intent(&new.request, &new.client_order_id, new.created_at_ms)
-            .await
-            .map_err(|e| journal_error(&new.request_id, e))?;
+        let (request, id, at) = (&new.request, &new.client_order_id, new.created_at_ms);
+        let begun = on_journal!(&self.backing, |journal| journal
+            .begin_intent(request, id, at))
+        .map_err(|e| journal_error(&new.request_id, e))?;
         let (is_new, stored) = match begun {
             Begin::New(stored) => (true, stored),
             Begin::Existing(stored) => (false, stored),
@@ -323,56 +363,43 @@ impl Worker {
         })
     }
 
-    async fn mark_sent(
-        &mut self,
-        request_id: &str,
-        sent_at_ms: u64,
-    ) -> Result<Intent, JournalError> {
-        let client_order_id = self.client_id(request_id).await?;
-        let stored = self
-            .store
-            .mark_sent(&client_order_id, sent_at_ms)
-            .await
+    fn mark_sent(&mut self, request_id: &str, sent_at_ms: u64) -> Result<Intent, JournalError> {
+        let id = self.client_id(request_id)?;
+        let stored = on_journal!(&self.backing, |journal| journal.mark_sent(&id, sent_at_ms))
             .map_err(|e| journal_error(request_id, e))?;
         self.remember(stored)
     }
 
-    async fn resolve(
+    fn resolve(
         &mut self,
         request_id: &str,
         resolution: Resolution,
         answer: &OrderAnswer,
         now_ms: u64,
     ) -> Result<Intent, JournalError> {
-        let id = self.client_id(request_id).await?;
-        let store = &self.store;
+        let id = self.client_id(request_id)?;
         let stored = match resolution {
-            Resolution::Ack(venue_id) => store.record_ack(&id, venue_id, answer, now_ms).await,
+            Resolution::Ack(venue_id) => on_journal!(&self.backing, |journal| journal
+                .record_ack(&id, venue_id, answer, now_ms)),
             Resolution::Reject => {
-                let code = venue_code(answer);
-                let reason = reason(answer);
-                store
-                    .record_rejection(&id, code, &reason, answer, now_ms)
-                    .await
+                let (code, reason) = (venue_code(answer), reason(answer));
+                on_journal!(&self.backing, |journal| journal
+                    .record_rejection(&id, code, &reason, answer, now_ms))
             }
             Resolution::Fail => {
-                store
-                    .resolve_failed(&id, &reason(answer), answer, now_ms)
-                    .await
+                let reason = reason(answer);
+                on_journal!(&self.backing, |journal| journal
+                    .resolve_failed(&id, &reason, answer, now_ms))
             }
-            Resolution::Adopt(venue_id) => {
-                store.resolve_adopted(&id, venue_id, answer, now_ms).await
-            }
+            Resolution::Adopt(venue_id) => on_journal!(&self.backing, |journal| journal
+                .resolve_adopted(&id, venue_id, answer, now_ms)),
         }
         .map_err(|e| journal_error(request_id, e))?;
         self.remember(stored)
     }
 
-    async fn unresolved(&mut self) -> Result<Vec<Intent>, JournalError> {
-        let stored = self
-            .store
-            .unresolved_intents()
-            .await
+    fn unresolved(&mut self) -> Result<Vec<Intent>, JournalError> {
+        let stored = on_journal!(&self.backing, |journal| journal.unresolved_intents())
             .map_err(|e| storage(e.to_string()))?;
         stored
             .into_iter()
@@ -380,9 +407,12 @@ impl Worker {
             .collect()
     }
 
-    async fn sequence(&self, prefix: &str, size: u64) -> Result<u64, JournalError> {
+    fn sequence(&self, prefix: &str, size: u64) -> Result<u64, JournalError> {
         // A block of zero would reserve nothing; the memory journal takes it as one.
-        match self.store.next_client_sequence(prefix, size.max(1)).await {
+        let size = size.max(1);
+        match on_journal!(&self.backing, |journal| journal
+            .next_client_sequence(prefix, size))
+        {
             Ok(block) => Ok(block.start),
             Err(StoreError::SequenceExhausted { prefix, .. }) => {
                 Err(JournalError::SequenceExhausted { prefix })
@@ -392,11 +422,13 @@ impl Worker {
     }
 
     /// The client order id of `request_id`, from memory or the store.
-    async fn client_id(&mut self, request_id: &str) -> Result<String, JournalError> {
+    fn client_id(&self, request_id: &str) -> Result<String, JournalError> {
         if let Some(id) = self.client_ids.get(request_id) {
             return Ok(id.clone());
         }
-        match self.store.intent_by_request_id(request_id).await {
+        match on_journal!(&self.backing, |journal| journal
+            .intent_by_request_id(request_id))
+        {
             Ok(Some(intent)) => Ok(intent.client_order_id),
             Ok(None) => Err(JournalError::Unknown {
                 request_id: request_id.to_owned(),

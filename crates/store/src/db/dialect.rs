@@ -26,6 +26,34 @@ impl Sql {
     }
 }
 
+/// What a multi-row INSERT does differently on each backend.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Batch {
+    /// The most bind parameters one statement may carry: an INSERT is split so that no
+    /// statement binds more.
+    pub max_bind_params: usize,
+    /// Follows a money value bound as text.
+    pub numeric: &'static str,
+    /// Follows a JSON value bound as text.
+    pub jsonb: &'static str,
+}
+
+/// SQLite stores the bound text as it is. Its bind limit is the default
+/// `SQLITE_MAX_VARIABLE_NUMBER` since 3.32 (the bundled library is newer).
+pub(crate) const SQLITE_BATCH: Batch = Batch {
+    max_bind_params: 32_766,
+    numeric: "",
+    jsonb: "",
+};
+
+/// PostgreSQL casts the bound text into its column's type. Its bind limit is the protocol's
+/// (a 16-bit count of parameters per statement).
+pub(crate) const POSTGRES_BATCH: Batch = Batch {
+    max_bind_params: 65_535,
+    numeric: "::numeric",
+    jsonb: "::jsonb",
+};
+
 /// Evaluates `$run` on the store's backend, with `$pool` bound to its pool and `$sql` to that
 /// backend's text of the [`Sql`] statement `$stmt`. The block is expanded once per backend, so
 /// one piece of binding and decoding code serves both drivers' types.

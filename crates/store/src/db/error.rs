@@ -69,6 +69,16 @@ pub enum StoreError {
         /// The driver's error.
         source: sqlx::Error,
     },
+    /// A statement of the synchronous journal ([`crate::journal::JournalFile`]) failed.
+    #[error("store: {operation} on {target} failed: {source}")]
+    Sqlite {
+        /// What was being done.
+        operation: &'static str,
+        /// The SQLite file.
+        target: std::sync::Arc<str>,
+        /// rusqlite's error.
+        source: rusqlite::Error,
+    },
     /// An unsigned value does not fit the database's signed 64-bit integer columns.
     #[error(
         "store: {field} {value} does not fit a signed 64-bit database integer (largest {max})",

@@ -69,7 +69,7 @@ fn sqlite_write_gate(path: &Path) -> Arc<tokio::sync::Mutex<()>> {
 }
 
 /// How long a SQLite connection waits for another writer's lock before failing with "busy".
-const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// SQLite connections: WAL lets readers run beside the one writer; more buys nothing.
 const SQLITE_MAX_CONNECTIONS: u32 = 4;
 /// PostgreSQL connections per process.
@@ -152,11 +152,15 @@ impl Store {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(SQLITE_BUSY_TIMEOUT)
             .foreign_keys(true);
+        // A connection to a local file does not go stale: no ping before each use, which
+        // would cost a round trip to the connection's thread.
         let flushing = SqlitePoolOptions::new()
             .max_connections(1)
+            .test_before_acquire(false)
             .connect_lazy_with(options.clone().synchronous(SqliteSynchronous::Full));
         let pool = SqlitePoolOptions::new()
             .max_connections(SQLITE_MAX_CONNECTIONS)
+            .test_before_acquire(false)
             .connect_with(options)
             .await
             .map_err(|source| StoreError::Connect {
@@ -222,6 +226,20 @@ impl Store {
     /// shares it; a PostgreSQL store has its own, which nothing else waits for.
     pub async fn write_lock(&self) -> tokio::sync::OwnedMutexGuard<()> {
         Arc::clone(&self.write_gate).lock_owned().await
+    }
+
+    /// The write lock itself, for a writer that takes it without a runtime
+    /// ([`crate::journal::JournalFile`]).
+    pub(crate) fn write_gate(&self) -> Arc<tokio::sync::Mutex<()>> {
+        Arc::clone(&self.write_gate)
+    }
+
+    /// The SQLite file the store is open on; `None` on PostgreSQL.
+    pub(crate) fn sqlite_path(&self) -> Option<PathBuf> {
+        match &self.pool {
+            Pool::Sqlite(pool) => Some(pool.connect_options().get_filename().to_path_buf()),
+            Pool::Postgres(_) => None,
+        }
     }
 
     /// Which backend this store uses.

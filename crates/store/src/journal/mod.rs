@@ -26,9 +26,12 @@
 //! [`StoreError::IllegalTransition`] and changes nothing. The first answer is stored once and
 //! never replaced.
 
+mod file;
 mod rows;
 mod sequence;
 mod sql;
+
+pub use file::JournalFile;
 
 use std::fmt;
 

@@ -75,6 +75,29 @@ pub(super) struct IntentRow {
 }
 
 impl IntentRow {
+    /// Reads a row of a statement that selects the intent columns in their SQLite order
+    /// (`intent_columns_sqlite!`), for the synchronous journal ([`super::JournalFile`]).
+    ///
+    /// # Errors
+    /// rusqlite's, for a column of another type than Kestrel writes.
+    pub fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            request_id: row.get(0)?,
+            client_order_id: row.get(1)?,
+            symbol: row.get(2)?,
+            request: row.get(3)?,
+            state: row.get(4)?,
+            venue_order_id: row.get(5)?,
+            reject_code: row.get(6)?,
+            reason: row.get(7)?,
+            answer: row.get(8)?,
+            attempts: row.get(9)?,
+            created_ms: row.get(10)?,
+            updated_ms: row.get(11)?,
+            sent_ms: row.get(12)?,
+        })
+    }
+
     /// The stored intent.
     ///
     /// # Errors

@@ -43,20 +43,7 @@ impl Store {
         .map_err(StoreError::query(
             "reserve client order id sequence numbers",
         ))?;
-        let Some(&end) = next.first() else {
-            return Err(StoreError::SequenceExhausted {
-                prefix: prefix.to_owned(),
-                requested: n,
-            });
-        };
-        let end = from_i64(SEQUENCES, "next_seq", end)?;
-        let start = end.checked_sub(n).ok_or_else(|| StoreError::Corrupt {
-            table: SEQUENCES,
-            column: "next_seq",
-            value: end.to_string(),
-            expected: format!("at least the {n} just added"),
-        })?;
-        Ok(start..end)
+        reserved_block(prefix, n, next.first().copied())
     }
 
     /// Raises `prefix`'s next sequence number to at least `at_least` (never lowers it) and
@@ -81,12 +68,40 @@ impl Store {
                 .await
         })
         .map_err(StoreError::query("raise a client order id sequence"))?;
-        let next = next.first().copied().ok_or_else(|| StoreError::Corrupt {
-            table: SEQUENCES,
-            column: "next_seq",
-            value: String::from("(no row)"),
-            expected: format!("the row of prefix {prefix:?} the upsert just wrote"),
-        })?;
-        from_i64(SEQUENCES, "next_seq", next)
+        raised_sequence(prefix, next.first().copied())
     }
+}
+
+/// The block `start..end` a reservation of `n` numbers of `prefix` made, from the new next
+/// sequence `next` it returned (none: the block would have passed the largest).
+pub(super) fn reserved_block(
+    prefix: &str,
+    n: u64,
+    next: Option<i64>,
+) -> Result<Range<u64>, StoreError> {
+    let Some(end) = next else {
+        return Err(StoreError::SequenceExhausted {
+            prefix: prefix.to_owned(),
+            requested: n,
+        });
+    };
+    let end = from_i64(SEQUENCES, "next_seq", end)?;
+    let start = end.checked_sub(n).ok_or_else(|| StoreError::Corrupt {
+        table: SEQUENCES,
+        column: "next_seq",
+        value: end.to_string(),
+        expected: format!("at least the {n} just added"),
+    })?;
+    Ok(start..end)
+}
+
+/// The next sequence of `prefix` a raise returned (it always writes a row).
+pub(super) fn raised_sequence(prefix: &str, next: Option<i64>) -> Result<u64, StoreError> {
+    let next = next.ok_or_else(|| StoreError::Corrupt {
+        table: SEQUENCES,
+        column: "next_seq",
+        value: String::from("(no row)"),
+        expected: format!("the row of prefix {prefix:?} the upsert just wrote"),
+    })?;
+    from_i64(SEQUENCES, "next_seq", next)
 }

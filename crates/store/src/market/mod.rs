@@ -28,7 +28,7 @@ pub use recorder::{
 use rows::{SnapshotRecordRow, SnapshotRow, TradeRecordRow, TradeRow};
 use sqlx::QueryBuilder;
 
-use crate::db::dialect::{Sql, on_backend};
+use crate::db::dialect::{Batch, POSTGRES_BATCH, SQLITE_BATCH, Sql, on_backend};
 use crate::db::{Pool, Store, StoreError};
 
 /// How many rows a batch added; records already stored are skipped and not counted.
@@ -50,11 +50,11 @@ enum Table {
 /// Writes `$trades` and `$snapshots` (rows) in one transaction on `$pool`, chunked under the
 /// backend's `$batch` bind limit; evaluates to `Result<Inserted, StoreError>`. Expanded once per
 /// backend, so one piece of binding code serves both drivers' types: only the casts after the
-/// bound text and the bind limit differ ([`sql::Batch`]).
+/// bound text and the bind limit differ ([`Batch`]).
 macro_rules! insert_batch {
     ($pool:expr, $batch:expr, $trades:expr, $snapshots:expr) => {
         async {
-            let batch: sql::Batch = $batch;
+            let batch: Batch = $batch;
             let mut tx = $pool
                 .begin()
                 .await
@@ -150,8 +150,8 @@ impl Store {
         }
         let _writing = self.write_lock().await;
         match &self.pool {
-            Pool::Sqlite(pool) => insert_batch!(pool, sql::SQLITE_BATCH, &trades, &snapshots),
-            Pool::Postgres(pool) => insert_batch!(pool, sql::POSTGRES_BATCH, &trades, &snapshots),
+            Pool::Sqlite(pool) => insert_batch!(pool, SQLITE_BATCH, &trades, &snapshots),
+            Pool::Postgres(pool) => insert_batch!(pool, POSTGRES_BATCH, &trades, &snapshots),
         }
     }
 

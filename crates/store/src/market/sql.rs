@@ -21,34 +21,6 @@ macro_rules! trade_columns_postgres {
     };
 }
 
-/// What a multi-row INSERT does differently on each backend.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Batch {
-    /// The most bind parameters one statement may carry: an INSERT is split so that no
-    /// statement binds more.
-    pub max_bind_params: usize,
-    /// Follows a money value bound as text.
-    pub numeric: &'static str,
-    /// Follows a book-levels value bound as JSON text.
-    pub jsonb: &'static str,
-}
-
-/// SQLite stores the bound text as it is. Its bind limit is the default
-/// `SQLITE_MAX_VARIABLE_NUMBER` since 3.32 (the bundled library is newer).
-pub(super) const SQLITE_BATCH: Batch = Batch {
-    max_bind_params: 32_766,
-    numeric: "",
-    jsonb: "",
-};
-
-/// PostgreSQL casts the bound text into its column's type. Its bind limit is the protocol's
-/// (a 16-bit count of parameters per statement).
-pub(super) const POSTGRES_BATCH: Batch = Batch {
-    max_bind_params: 65_535,
-    numeric: "::numeric",
-    jsonb: "::jsonb",
-};
-
 /// The head of the multi-row `trades` INSERT; the rows follow in
 /// [`TradeRow`](super::rows::TradeRow) order, then [`SKIP_STORED`].
 pub(super) const INSERT_TRADES: &str = "INSERT INTO trades (symbol, trade_id, price, qty, \

@@ -9,8 +9,78 @@ use kestrel_model::Qty;
 use super::rows::{FILLS, FillBind, FillRow};
 use super::{FillInsert, FillRecord, sql};
 use crate::db::convert::{from_i64, parse_money};
-use crate::db::dialect::on_backend;
-use crate::db::{Store, StoreError};
+use sqlx::QueryBuilder;
+
+use crate::db::dialect::{Batch, POSTGRES_BATCH, SQLITE_BATCH, on_backend};
+use crate::db::{Pool, Store, StoreError};
+
+/// The most fills one insert statement carries (12 binds each, under both backends' limits).
+const MAX_FILLS_PER_STATEMENT: usize = 1_000;
+
+/// The insert of the fill rows `$chunk` (a slice of [`FillBind`]) as a `QueryBuilder` for
+/// `$batch`'s backend; only the casts after the bound text differ ([`Batch`]).
+macro_rules! insert_query {
+    ($chunk:expr, $batch:expr) => {{
+        let batch: Batch = $batch;
+        let mut insert = QueryBuilder::new(sql::INSERT_FILLS);
+        insert.push_values($chunk, |mut row, f: &FillBind<'_>| {
+            row.push_bind(f.symbol)
+                .push_bind(f.trade_id)
+                .push_bind(f.side.as_str())
+                .push_bind(f.venue_order_id)
+                .push_bind(f.client_order_id)
+                .push_bind(f.price.as_str())
+                .push_unseparated(batch.numeric)
+                .push_bind(f.qty.as_str())
+                .push_unseparated(batch.numeric)
+                .push_bind(f.commission.as_str())
+                .push_unseparated(batch.numeric)
+                .push_bind(f.commission_asset)
+                .push_bind(f.is_maker)
+                .push_bind(f.realized_pnl.as_deref())
+                .push_unseparated(batch.numeric)
+                .push_bind(f.time_ms);
+        });
+        insert.push(sql::SKIP_STORED_FILLS);
+        insert
+    }};
+}
+
+/// Inserts `$rows` (a slice of [`FillBind`]) on `$pool`: one statement when they fit one,
+/// else one per chunk in a transaction; evaluates to `Result<u64, StoreError>`, the rows new.
+macro_rules! insert_rows {
+    ($pool:expr, $batch:expr, $rows:expr) => {
+        async {
+            let rows: &[FillBind<'_>] = $rows;
+            if rows.len() <= MAX_FILLS_PER_STATEMENT {
+                let done = insert_query!(rows, $batch)
+                    .build()
+                    .execute($pool)
+                    .await
+                    .map_err(StoreError::query("insert fills"))?;
+                return Ok(done.rows_affected());
+            }
+            let mut tx = $pool
+                .begin()
+                .await
+                .map_err(StoreError::query("begin a fills insert"))?;
+            let mut new = 0;
+            for chunk in rows.chunks(MAX_FILLS_PER_STATEMENT) {
+                new += insert_query!(chunk, $batch)
+                    .build()
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(StoreError::query("insert fills"))?
+                    .rows_affected();
+            }
+            tx.commit()
+                .await
+                .map_err(StoreError::query("commit a fills insert"))?;
+            Ok(new)
+        }
+        .await
+    };
+}
 
 impl Store {
     /// Stores one fill unless the same (symbol, trade id, side) is already stored, and says
@@ -27,13 +97,13 @@ impl Store {
         })
     }
 
-    /// Stores fills in one transaction (all or none), skipping those already stored (same
+    /// Stores fills in one statement (all or none), skipping those already stored (same
     /// symbol, trade id and side, including repeats within the batch); returns how many were
-    /// new.
+    /// new. One statement, not one per fill, as [`Store::upsert_orders`].
     ///
     /// # Errors
     /// [`StoreError::OutOfRange`] before anything is written, for an id or time above
-    /// `i64::MAX`; [`StoreError::Query`] (the transaction is rolled back).
+    /// `i64::MAX`; [`StoreError::Query`] (nothing is written).
     pub async fn insert_fills(&self, fills: &[FillRecord]) -> Result<u64, StoreError> {
         let rows = fills
             .iter()
@@ -42,36 +112,10 @@ impl Store {
         if rows.is_empty() {
             return Ok(0);
         }
-        on_backend!(self, sql = sql::INSERT_FILL, |pool| {
-            let mut tx = pool
-                .begin()
-                .await
-                .map_err(StoreError::query("begin a fills insert"))?;
-            let mut new = 0;
-            for row in &rows {
-                new += sqlx::query(sql)
-                    .bind(row.symbol)
-                    .bind(row.trade_id)
-                    .bind(&row.side)
-                    .bind(row.venue_order_id)
-                    .bind(row.client_order_id)
-                    .bind(&row.price)
-                    .bind(&row.qty)
-                    .bind(&row.commission)
-                    .bind(row.commission_asset)
-                    .bind(row.is_maker)
-                    .bind(row.realized_pnl.as_deref())
-                    .bind(row.time_ms)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(StoreError::query("insert fills"))?
-                    .rows_affected();
-            }
-            tx.commit()
-                .await
-                .map_err(StoreError::query("commit a fills insert"))?;
-            Ok(new)
-        })
+        match &self.pool {
+            Pool::Sqlite(pool) => insert_rows!(pool, SQLITE_BATCH, &rows),
+            Pool::Postgres(pool) => insert_rows!(pool, POSTGRES_BATCH, &rows),
+        }
     }
 
     /// The fills of the order with `client_order_id`, in execution order (time, then trade

@@ -14,7 +14,7 @@ pub(super) const ORDERS: &str = "orders";
 /// The `fills` table's name, for messages.
 pub(super) const FILLS: &str = "fills";
 
-/// An `orders` row ready to bind (column order of `UPSERT_ORDER`).
+/// An `orders` row ready to bind (column order of `UPSERT_ORDERS`).
 pub(super) struct OrderBind<'a> {
     pub client_order_id: &'a str,
     pub venue_order_id: Option<i64>,
@@ -126,7 +126,7 @@ impl OrderRow {
     }
 }
 
-/// A `fills` row ready to bind (column order of `INSERT_FILL`).
+/// A `fills` row ready to bind (column order of `INSERT_FILLS`).
 pub(super) struct FillBind<'a> {
     pub symbol: &'a str,
     pub trade_id: i64,

@@ -57,24 +57,14 @@ macro_rules! order_upsert_set {
     };
 }
 
-/// Inserts an order or replaces its latest state.
-pub(super) const UPSERT_ORDER: Sql = Sql {
-    sqlite: concat!(
-        "INSERT INTO orders (client_order_id, venue_order_id, symbol, side, order_type, \
-         time_in_force, position_side, price, stop_price, qty, executed_qty, avg_price, status, \
-         reduce_only, reject_reason, created_ms, updated_ms) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
-        order_upsert_set!()
-    ),
-    postgres: concat!(
-        "INSERT INTO orders (client_order_id, venue_order_id, symbol, side, order_type, \
-         time_in_force, position_side, price, stop_price, qty, executed_qty, avg_price, status, \
-         reduce_only, reject_reason, created_ms, updated_ms) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::numeric, $9::numeric, $10::numeric, \
-         $11::numeric, $12::numeric, $13, $14, $15, $16, $17)",
-        order_upsert_set!()
-    ),
-};
+/// The head of the multi-row orders upsert; the rows follow in
+/// [`OrderBind`](super::rows::OrderBind) order, then [`ORDER_UPSERT_SET`].
+pub(super) const UPSERT_ORDERS: &str = "INSERT INTO orders (client_order_id, venue_order_id, \
+     symbol, side, order_type, time_in_force, position_side, price, stop_price, qty, executed_qty, \
+     avg_price, status, reduce_only, reject_reason, created_ms, updated_ms) ";
+
+/// The tail of the orders upsert: the latest state replaces a stored one (`order_upsert_set!`).
+pub(super) const ORDER_UPSERT_SET: &str = order_upsert_set!();
 
 /// The order with client order id `$1`.
 pub(super) const ORDER_BY_CLIENT_ID: Sql = Sql {
@@ -137,18 +127,15 @@ pub(super) const ORDERS_WITH_STATUS: Sql = Sql {
     ),
 };
 
-/// Stores a fill unless the same (symbol, trade id, side) is stored; one row affected when new.
-pub(super) const INSERT_FILL: Sql = Sql {
-    sqlite: "INSERT INTO fills (symbol, trade_id, side, venue_order_id, client_order_id, price, \
-             qty, commission, commission_asset, is_maker, realized_pnl, time_ms) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
-             ON CONFLICT (symbol, trade_id, side) DO NOTHING",
-    postgres: "INSERT INTO fills (symbol, trade_id, side, venue_order_id, client_order_id, \
-               price, qty, commission, commission_asset, is_maker, realized_pnl, time_ms) \
-               VALUES ($1, $2, $3, $4, $5, $6::numeric, $7::numeric, $8::numeric, $9, $10, \
-               $11::numeric, $12) \
-               ON CONFLICT (symbol, trade_id, side) DO NOTHING",
-};
+/// The head of the multi-row fills insert; the rows follow in
+/// [`FillBind`](super::rows::FillBind) order, then [`SKIP_STORED_FILLS`].
+pub(super) const INSERT_FILLS: &str = "INSERT INTO fills (symbol, trade_id, side, \
+     venue_order_id, client_order_id, price, qty, commission, commission_asset, is_maker, \
+     realized_pnl, time_ms) ";
+
+/// The tail of the fills insert: a fill already stored (same symbol, trade id and side) is
+/// skipped.
+pub(super) const SKIP_STORED_FILLS: &str = " ON CONFLICT (symbol, trade_id, side) DO NOTHING";
 
 /// The fills of client order id `$1`, in execution order.
 pub(super) const FILLS_FOR_ORDER: Sql = Sql {

@@ -1,13 +1,89 @@
 //! The `orders` table: upserts of the latest state and the queries the engine, recovery and
 //! the API read with.
 
+use std::collections::HashSet;
+
 use kestrel_model::order::OrderStatus;
 
 use super::rows::{OrderBind, OrderRow};
 use super::{ALL_STATUSES, OrderRecord, sql};
 use crate::db::convert::{to_i64, to_json, variant_name};
-use crate::db::dialect::on_backend;
-use crate::db::{Store, StoreError};
+use sqlx::QueryBuilder;
+
+use crate::db::dialect::{Batch, POSTGRES_BATCH, SQLITE_BATCH, on_backend};
+use crate::db::{Pool, Store, StoreError};
+
+/// The most orders one upsert statement carries (17 binds each, under both backends' limits).
+const MAX_ORDERS_PER_STATEMENT: usize = 1_000;
+
+/// The upsert of the order rows `$chunk` (a slice of [`OrderBind`]) as a `QueryBuilder` for
+/// `$batch`'s backend. Expanded once per backend: only the casts after the bound text differ
+/// ([`Batch`]).
+macro_rules! upsert_query {
+    ($chunk:expr, $batch:expr) => {{
+        let batch: Batch = $batch;
+        let mut upsert = QueryBuilder::new(sql::UPSERT_ORDERS);
+        upsert.push_values($chunk, |mut row, o: &OrderBind<'_>| {
+            row.push_bind(o.client_order_id)
+                .push_bind(o.venue_order_id)
+                .push_bind(o.symbol)
+                .push_bind(o.side.as_str())
+                .push_bind(o.order_type.as_str())
+                .push_bind(o.time_in_force.as_deref())
+                .push_bind(o.position_side.as_str())
+                .push_bind(o.price.as_deref())
+                .push_unseparated(batch.numeric)
+                .push_bind(o.stop_price.as_deref())
+                .push_unseparated(batch.numeric)
+                .push_bind(o.qty.as_str())
+                .push_unseparated(batch.numeric)
+                .push_bind(o.executed_qty.as_str())
+                .push_unseparated(batch.numeric)
+                .push_bind(o.avg_price.as_deref())
+                .push_unseparated(batch.numeric)
+                .push_bind(o.status.as_str())
+                .push_bind(o.reduce_only)
+                .push_bind(o.reject_reason)
+                .push_bind(o.created_ms)
+                .push_bind(o.updated_ms);
+        });
+        upsert.push(sql::ORDER_UPSERT_SET);
+        upsert
+    }};
+}
+
+/// Upserts `$rows` (a slice of [`OrderBind`]) on `$pool`: one statement when they fit one,
+/// else one per chunk in a transaction; evaluates to `Result<(), StoreError>`.
+macro_rules! upsert_rows {
+    ($pool:expr, $batch:expr, $rows:expr) => {
+        async {
+            let rows: &[OrderBind<'_>] = $rows;
+            if rows.len() <= MAX_ORDERS_PER_STATEMENT {
+                upsert_query!(rows, $batch)
+                    .build()
+                    .execute($pool)
+                    .await
+                    .map_err(StoreError::query("upsert orders"))?;
+                return Ok(());
+            }
+            let mut tx = $pool
+                .begin()
+                .await
+                .map_err(StoreError::query("begin an orders upsert"))?;
+            for chunk in rows.chunks(MAX_ORDERS_PER_STATEMENT) {
+                upsert_query!(chunk, $batch)
+                    .build()
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(StoreError::query("upsert orders"))?;
+            }
+            tx.commit()
+                .await
+                .map_err(StoreError::query("commit an orders upsert"))
+        }
+        .await
+    };
+}
 
 impl Store {
     /// Records the latest state of one order (see [`Store::upsert_orders`]).
@@ -18,54 +94,31 @@ impl Store {
         self.upsert_orders(std::slice::from_ref(order)).await
     }
 
-    /// Records the latest state of each order in one transaction (all or none): a new client
+    /// Records the latest state of each order in one statement (all or none): a new client
     /// order id is inserted, a known one replaced — keeping its first `created_ms`, and its
     /// venue order id and reject reason when the update has none. Within the batch, later
-    /// entries win.
+    /// entries win. One statement, not one per order: a writer on SQLite holds the store's
+    /// write lock for a round trip to the driver, not for one per row.
     ///
     /// # Errors
     /// [`StoreError::OutOfRange`] before anything is written, for an id or time above
-    /// `i64::MAX`; [`StoreError::Query`] (the transaction is rolled back).
+    /// `i64::MAX`; [`StoreError::Query`].
     pub async fn upsert_orders(&self, orders: &[OrderRecord]) -> Result<(), StoreError> {
-        let rows = orders
-            .iter()
-            .map(OrderBind::new)
-            .collect::<Result<Vec<_>, _>>()?;
-        if rows.is_empty() {
+        // One row per order, its last state: a statement may not touch a row twice.
+        let mut seen = HashSet::with_capacity(orders.len());
+        let mut latest = Vec::with_capacity(orders.len());
+        for order in orders.iter().rev() {
+            if seen.insert(order.client_order_id.as_str()) {
+                latest.push(OrderBind::new(order)?);
+            }
+        }
+        if latest.is_empty() {
             return Ok(());
         }
-        on_backend!(self, sql = sql::UPSERT_ORDER, |pool| {
-            let mut tx = pool
-                .begin()
-                .await
-                .map_err(StoreError::query("begin an orders upsert"))?;
-            for row in &rows {
-                sqlx::query(sql)
-                    .bind(row.client_order_id)
-                    .bind(row.venue_order_id)
-                    .bind(row.symbol)
-                    .bind(&row.side)
-                    .bind(&row.order_type)
-                    .bind(row.time_in_force.as_deref())
-                    .bind(&row.position_side)
-                    .bind(row.price.as_deref())
-                    .bind(row.stop_price.as_deref())
-                    .bind(&row.qty)
-                    .bind(&row.executed_qty)
-                    .bind(row.avg_price.as_deref())
-                    .bind(&row.status)
-                    .bind(row.reduce_only)
-                    .bind(row.reject_reason)
-                    .bind(row.created_ms)
-                    .bind(row.updated_ms)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(StoreError::query("upsert orders"))?;
-            }
-            tx.commit()
-                .await
-                .map_err(StoreError::query("commit an orders upsert"))
-        })
+        match &self.pool {
+            Pool::Sqlite(pool) => upsert_rows!(pool, SQLITE_BATCH, &latest),
+            Pool::Postgres(pool) => upsert_rows!(pool, POSTGRES_BATCH, &latest),
+        }
     }
 
     /// The order with `client_order_id`, if recorded.
