@@ -34,6 +34,7 @@
 pub(crate) mod convert;
 pub(crate) mod dialect;
 mod error;
+pub mod file;
 pub(crate) mod migrate;
 
 use std::collections::HashMap;
@@ -229,7 +230,7 @@ impl Store {
     }
 
     /// The write lock itself, for a writer that takes it without a runtime
-    /// ([`crate::journal::JournalFile`]).
+    /// ([`file::StoreFile`]).
     pub(crate) fn write_gate(&self) -> Arc<tokio::sync::Mutex<()>> {
         Arc::clone(&self.write_gate)
     }

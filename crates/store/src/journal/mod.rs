@@ -31,8 +31,6 @@ mod rows;
 mod sequence;
 mod sql;
 
-pub use file::JournalFile;
-
 use std::fmt;
 
 use kestrel_model::order::OrderRequest;
