@@ -10,10 +10,7 @@
 //! first event, at most [`PersistConfig::max_batch`] events, as fills inserts then orders
 //! upserts, each a transaction of at most [`PersistConfig::rows_per_write`] rows: the store's
 //! write lock is taken per transaction, so an order's journal write on the same SQLite file
-//! waits for one short transaction at most, never for a whole batch. On SQLite the persister
-//! makes those writes on a connection of its own with no async driver in between
-//! ([`StoreFile`]), so the lock is held for the statements alone. Orders are upserted with
-//! their latest state in the batch
+//! waits for one short transaction at most, never for a whole batch. Orders are upserted with their latest state in the batch
 //! ([`OrderRecord::from_order`], the store keeps the first `created_ms`); fills are inserted
 //! once per (symbol, trade id, side), a repeat being counted as a duplicate, not an error.
 //!
@@ -35,8 +32,8 @@ use std::time::Duration;
 
 use kestrel_model::config::StoreConfig;
 use kestrel_model::telemetry::names;
-use kestrel_store::{FillRecord, OrderRecord, Store, StoreError, StoreFile};
-use tokio::sync::{OwnedMutexGuard, mpsc, oneshot};
+use kestrel_store::{FillInsert, FillRecord, OrderRecord, Store, StoreError};
+use tokio::sync::{mpsc, oneshot};
 
 use crate::engine::ExecEvent;
 use crate::journal::StoreThreadError;
@@ -61,7 +58,7 @@ pub struct PersistConfig {
 }
 
 impl Default for PersistConfig {
-    /// Batches of up to 1,000 gathered for 20 ms and written 16 rows per transaction, retries
+    /// Batches of up to 1,000 gathered for 20 ms and written 16 rows per statement, retries
     /// from 100 ms to 5 s, 30 s to finish at shutdown.
     fn default() -> Self {
         Self {
@@ -133,7 +130,6 @@ impl Persister {
         spawn_store_thread("kestrel-persist", store, move |runtime, store| {
             let writer = Writer {
                 store: store.clone(),
-                file: open_file(store),
                 stats: counters,
                 config,
             };
@@ -241,21 +237,9 @@ impl Batch {
     }
 }
 
-/// The store's file for synchronous writes (SQLite), or `None` to write through the store's
-/// own API (PostgreSQL, or a file that would not open again, which is logged).
-fn open_file(store: &Store) -> Option<StoreFile> {
-    store.file().unwrap_or_else(|error| {
-        tracing::warn!(target: "kestrel::exec", %error, "the persister cannot open its own SQLite connection; it writes through the store's pool");
-        None
-    })
-}
-
 /// The persister's task state.
 struct Writer {
     store: Store,
-    /// On SQLite: the same writes with no async driver in between, so the store's write lock
-    /// (which an order's journal write may be waiting for) is held for the statements alone.
-    file: Option<StoreFile>,
     stats: Arc<PersistStats>,
     config: PersistConfig,
 }
@@ -300,7 +284,7 @@ impl Writer {
         if fills.is_empty() {
             return;
         }
-        let new = match self.retrying(|w| self.insert_fills(w, fills)).await {
+        let new = match self.retrying(|| self.store.insert_fills(fills)).await {
             Ok(new) => new,
             Err(_) => self.write_fills_one_by_one(fills).await,
         };
@@ -317,12 +301,9 @@ impl Writer {
     async fn write_fills_one_by_one(&self, fills: &[FillRecord]) -> u64 {
         let mut new = 0;
         for fill in fills {
-            match self
-                .retrying(|w| self.insert_fills(w, std::slice::from_ref(fill)))
-                .await
-            {
-                Ok(1..) => new += 1,
-                Ok(0) => {}
+            match self.retrying(|| self.store.insert_fill(fill)).await {
+                Ok(FillInsert::New) => new += 1,
+                Ok(FillInsert::Duplicate) => {}
                 Err(error) => self.unstorable("fill", &fill.fill, &error),
             }
         }
@@ -333,7 +314,7 @@ impl Writer {
         if orders.is_empty() {
             return;
         }
-        let written = match self.retrying(|w| self.upsert_orders(w, orders)).await {
+        let written = match self.retrying(|| self.store.upsert_orders(orders)).await {
             Ok(()) => len_u64(orders.len()),
             Err(_) => self.write_orders_one_by_one(orders).await,
         };
@@ -349,10 +330,7 @@ impl Writer {
     async fn write_orders_one_by_one(&self, orders: &[OrderRecord]) -> u64 {
         let mut written = 0;
         for order in orders {
-            match self
-                .retrying(|w| self.upsert_orders(w, std::slice::from_ref(order)))
-                .await
-            {
+            match self.retrying(|| self.store.upsert_order(order)).await {
                 Ok(()) => written += 1,
                 Err(error) => self.unstorable("order", order, &error),
             }
@@ -360,47 +338,11 @@ impl Writer {
         written
     }
 
-    /// Inserts `fills` on the file or through the store, holding `writing`; how many were new.
-    fn insert_fills<'a>(
-        &'a self,
-        writing: &OwnedMutexGuard<()>,
-        fills: &'a [FillRecord],
-    ) -> impl Future<Output = Result<u64, StoreError>> + use<'a> {
-        let on_file = self
-            .file
-            .as_ref()
-            .map(|file| file.insert_fills(writing, fills));
-        async move {
-            match on_file {
-                Some(done) => done,
-                None => self.store.insert_fills(fills).await,
-            }
-        }
-    }
-
-    /// Upserts `orders` on the file or through the store, holding `writing`.
-    fn upsert_orders<'a>(
-        &'a self,
-        writing: &OwnedMutexGuard<()>,
-        orders: &'a [OrderRecord],
-    ) -> impl Future<Output = Result<(), StoreError>> + use<'a> {
-        let on_file = self
-            .file
-            .as_ref()
-            .map(|file| file.upsert_orders(writing, orders));
-        async move {
-            match on_file {
-                Some(done) => done,
-                None => self.store.upsert_orders(orders).await,
-            }
-        }
-    }
-
-    /// Runs `write` under the store's write lock until it succeeds or fails for good, waiting
-    /// a doubling delay after each failure the database may recover from.
+    /// Runs `write` until it succeeds or fails for good, waiting a doubling delay after each
+    /// failure the database may recover from.
     async fn retrying<T, F, Fut>(&self, mut write: F) -> Result<T, StoreError>
     where
-        F: FnMut(&OwnedMutexGuard<()>) -> Fut,
+        F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, StoreError>>,
     {
         let mut delay = self.config.retry_min;
@@ -409,8 +351,8 @@ impl Writer {
             // The store's write lock: the journal's writes never meet ours in SQLite's busy
             // handler.
             let attempt = {
-                let writing = self.store.write_lock().await;
-                write(&writing).await
+                let _writing = self.store.write_lock().await;
+                write().await
             };
             let error = match attempt {
                 Ok(value) => {
@@ -442,10 +384,7 @@ impl Writer {
 /// Whether a failed write may succeed later (the database was unreachable or busy), as
 /// opposed to a row the store refuses whatever the database's state.
 const fn may_recover(error: &StoreError) -> bool {
-    matches!(
-        error,
-        StoreError::Query { .. } | StoreError::Connect { .. } | StoreError::Sqlite { .. }
-    )
+    matches!(error, StoreError::Query { .. } | StoreError::Connect { .. })
 }
 
 fn len_u64(len: usize) -> u64 {

@@ -16,7 +16,7 @@
 //!   moved through checked [`IntentState`]s, and read back at start-up by
 //!   [`Store::unresolved_intents`]; and the persisted client order id sequence
 //!   ([`Store::next_client_sequence`]). On SQLite the same journal can also be called
-//!   synchronously, with no async driver between the call and the disk ([`StoreFile`], for
+//!   synchronously, with no async driver between the call and the disk ([`JournalFile`], for
 //!   the execution engine's order path).
 //! - [`orders`]: the latest known state of every order ([`OrderRecord`], upserted) and every
 //!   fill exactly once ([`FillRecord`], keyed by symbol, venue trade id and side), with the
@@ -50,9 +50,8 @@ pub mod market;
 pub mod orders;
 
 pub use account::{AccountSnapshot, BalanceSnapshot, PnlSnapshot, PositionSnapshot};
-pub use db::file::StoreFile;
 pub use db::{Store, StoreError};
-pub use journal::{Begin, Intent, IntentState};
+pub use journal::{Begin, Intent, IntentState, JournalFile};
 pub use market::{
     Inserted, KindCounts, MarketRecorder, RecorderConfig, RecorderCounts, RecorderStats,
     RecorderWriter,

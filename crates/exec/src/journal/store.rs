@@ -15,7 +15,7 @@
 //! waits for it.
 //!
 //! On SQLite the thread makes its statements itself, synchronously, through the store's
-//! [`StoreFile`]: an order's journal writes then cost the statement and one hand-off each
+//! [`JournalFile`]: an order's journal writes then cost the statement and one hand-off each
 //! way, with no async driver's worker thread in between (the send mark is on the path of every
 //! order to the venue). On PostgreSQL it runs the store's own async API on its runtime.
 //!
@@ -44,7 +44,7 @@ use std::sync::{Arc, mpsc};
 use std::thread::JoinHandle;
 
 use kestrel_model::config::StoreConfig;
-use kestrel_store::StoreFile;
+use kestrel_store::journal::JournalFile;
 use kestrel_store::{Begin, Store, StoreError};
 use tokio::runtime::Runtime;
 
@@ -259,7 +259,7 @@ impl Reply {
 
 /// Serves calls, one at a time, until the journal is dropped.
 fn serve(runtime: &Runtime, store: &Store, inbox: &mpsc::Receiver<Request>) {
-    let backing = match store.file() {
+    let backing = match store.journal_file() {
         Ok(Some(file)) => Backing::File(file),
         Ok(None) => Backing::Pool { runtime, store },
         Err(error) => {
@@ -283,10 +283,10 @@ fn serve(runtime: &Runtime, store: &Store, inbox: &mpsc::Receiver<Request>) {
 }
 
 /// Where the journal thread's calls go: straight to the SQLite file on this thread
-/// ([`StoreFile`], no async driver between the call and the disk), or through the store's
+/// ([`JournalFile`], no async driver between the call and the disk), or through the store's
 /// own API on the thread's runtime (PostgreSQL).
 enum Backing<'a> {
-    File(StoreFile),
+    File(JournalFile),
     Pool {
         runtime: &'a Runtime,
         store: &'a Store,

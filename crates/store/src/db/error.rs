@@ -69,7 +69,7 @@ pub enum StoreError {
         /// The driver's error.
         source: sqlx::Error,
     },
-    /// A statement on a synchronous connection ([`crate::StoreFile`]) failed.
+    /// A statement of the synchronous journal ([`crate::journal::JournalFile`]) failed.
     #[error("store: {operation} on {target} failed: {source}")]
     Sqlite {
         /// What was being done.

@@ -34,7 +34,6 @@
 pub(crate) mod convert;
 pub(crate) mod dialect;
 mod error;
-pub mod file;
 pub(crate) mod migrate;
 
 use std::collections::HashMap;
@@ -230,7 +229,7 @@ impl Store {
     }
 
     /// The write lock itself, for a writer that takes it without a runtime
-    /// ([`file::StoreFile`]).
+    /// ([`crate::journal::JournalFile`]).
     pub(crate) fn write_gate(&self) -> Arc<tokio::sync::Mutex<()>> {
         Arc::clone(&self.write_gate)
     }

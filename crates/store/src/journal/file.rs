@@ -1,25 +1,109 @@
-//! The order journal on a [`StoreFile`]: [`Store`](crate::Store)'s journal API, synchronously, each write
-//! taking the store's write lock itself (blocking: call it from a thread of its own, see
-//! [`crate::db::file`]).
+//! [`JournalFile`]: the order journal of a SQLite store, called synchronously — the order
+//! path's write-ahead with no async driver in between.
+//!
+//! # Why a second way into the same tables
+//!
+//! sqlx runs each SQLite statement on a worker thread of the connection's own and hands the
+//! result back through the async runtime. A caller that must wait for the write anyway (the
+//! execution engine's journal thread, before an order goes to the venue) then pays two thread
+//! hand-offs per statement and the pool's bookkeeping on top of the statement itself — on a
+//! busy host, more than the statement. A `JournalFile` holds a plain SQLite connection to the
+//! store's file and runs every call on the calling thread. Its commits return once they are in
+//! the write-ahead log (`synchronous = NORMAL`, as the store's pool), but for the send mark's,
+//! which must reach the disk before the order is sent ([`crate::db`], "Durability"): that one
+//! statement runs with `synchronous = FULL`. One connection for both, not one of each: a
+//! connection that sees another's commit drops its page cache and reads the pages again.
+//!
+//! The statements, the transition table, the race-safety and the errors are those of the
+//! [`Store`]'s journal API (the same `sql` texts); the contract tests of the execution
+//! engine's journal port run on both.
+//!
+//! # Where to call it from
+//!
+//! Each write takes the store's write lock ([`Store::write_lock`]) so that it never meets the
+//! process's other writers of the file in SQLite's busy handler. It blocks for that lock, so a
+//! `JournalFile` belongs on a thread of its own: called from inside an async runtime, taking
+//! the lock panics (tokio's `blocking_lock`).
 
 use std::ops::Range;
+use std::path::Path;
+use std::sync::Arc;
 
 use kestrel_model::order::OrderRequest;
-use rusqlite::{Connection, Params, params};
+use rusqlite::{Connection, OpenFlags, Params, Statement, params};
 use serde::Serialize;
 
 use super::rows::{Change, IntentRow, NewIntentRow};
 use super::sequence::{raised_sequence, reserved_block};
 use super::{Begin, Intent, IntentState, sql};
-use crate::db::StoreError;
 use crate::db::convert::{to_i64, to_json};
-use crate::db::file::{StoreFile, collect};
+use crate::db::{SQLITE_BUSY_TIMEOUT, Store, StoreError};
 
-impl StoreFile {
-    /// [`Store::begin_intent`](crate::Store::begin_intent), synchronously.
+/// The synchronous journal of one SQLite store (module docs). `Send`, not `Sync`: one thread
+/// uses it.
+pub struct JournalFile {
+    /// The connection (`synchronous = NORMAL` between statements).
+    connection: Connection,
+    /// The store's write lock.
+    write_gate: Arc<tokio::sync::Mutex<()>>,
+    /// The file, for messages.
+    target: Arc<str>,
+}
+
+impl std::fmt::Debug for JournalFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JournalFile")
+            .field("target", &self.target)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// The synchronous journal of this store (module [`crate::journal::file`]): `Some` on
+    /// SQLite, `None` on PostgreSQL, whose journal is [`Store`]'s own API. The store stays
+    /// open beside it (it migrated the file; other parts keep writing through it).
     ///
     /// # Errors
-    /// As [`Store::begin_intent`](crate::Store::begin_intent), with [`StoreError::Sqlite`] for the driver's errors.
+    /// [`StoreError::Sqlite`] when the file cannot be opened again.
+    pub fn journal_file(&self) -> Result<Option<JournalFile>, StoreError> {
+        let Some(path) = self.sqlite_path() else {
+            return Ok(None);
+        };
+        let target = Arc::<str>::from(self.target());
+        Ok(Some(JournalFile {
+            connection: connect(&path, &target)?,
+            write_gate: self.write_gate(),
+            target,
+        }))
+    }
+}
+
+/// Opens `path` (which the store created and migrated) with the store's settings.
+fn connect(path: &Path, target: &Arc<str>) -> Result<Connection, StoreError> {
+    let failed = |source| StoreError::Sqlite {
+        operation: "open the journal's connection",
+        target: Arc::clone(target),
+        source,
+    };
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let connection = Connection::open_with_flags(path, flags).map_err(failed)?;
+    connection
+        .busy_timeout(SQLITE_BUSY_TIMEOUT)
+        .map_err(failed)?;
+    connection
+        .pragma_update(None, "synchronous", "NORMAL")
+        .map_err(failed)?;
+    connection
+        .pragma_update(None, "foreign_keys", true)
+        .map_err(failed)?;
+    Ok(connection)
+}
+
+impl JournalFile {
+    /// [`Store::begin_intent`], synchronously.
+    ///
+    /// # Errors
+    /// As [`Store::begin_intent`], with [`StoreError::Sqlite`] for the driver's errors.
     pub fn begin_intent(
         &self,
         request: &OrderRequest,
@@ -56,10 +140,10 @@ impl StoreFile {
         }
     }
 
-    /// [`Store::mark_sent`](crate::Store::mark_sent), synchronously; the move reaches the disk before this returns.
+    /// [`Store::mark_sent`], synchronously; the move reaches the disk before this returns.
     ///
     /// # Errors
-    /// As [`Store::mark_sent`](crate::Store::mark_sent), with [`StoreError::Sqlite`] for the driver's errors.
+    /// As [`Store::mark_sent`], with [`StoreError::Sqlite`] for the driver's errors.
     pub fn mark_sent(&self, client_order_id: &str, now_ms: u64) -> Result<Intent, StoreError> {
         let change = Change {
             now_ms: to_i64("now_ms", now_ms)?,
@@ -68,10 +152,10 @@ impl StoreFile {
         self.transition(client_order_id, IntentState::Sent, change)
     }
 
-    /// [`Store::record_ack`](crate::Store::record_ack), synchronously.
+    /// [`Store::record_ack`], synchronously.
     ///
     /// # Errors
-    /// As [`Store::record_ack`](crate::Store::record_ack), with [`StoreError::Sqlite`] for the driver's errors.
+    /// As [`Store::record_ack`], with [`StoreError::Sqlite`] for the driver's errors.
     pub fn record_ack<A: Serialize + ?Sized>(
         &self,
         client_order_id: &str,
@@ -88,10 +172,10 @@ impl StoreFile {
         self.transition(client_order_id, IntentState::Acknowledged, change)
     }
 
-    /// [`Store::record_rejection`](crate::Store::record_rejection), synchronously.
+    /// [`Store::record_rejection`], synchronously.
     ///
     /// # Errors
-    /// As [`Store::record_rejection`](crate::Store::record_rejection), with [`StoreError::Sqlite`] for the driver's errors.
+    /// As [`Store::record_rejection`], with [`StoreError::Sqlite`] for the driver's errors.
     pub fn record_rejection<A: Serialize + ?Sized>(
         &self,
         client_order_id: &str,
@@ -110,10 +194,10 @@ impl StoreFile {
         self.transition(client_order_id, IntentState::Rejected, change)
     }
 
-    /// [`Store::resolve_failed`](crate::Store::resolve_failed), synchronously.
+    /// [`Store::resolve_failed`], synchronously.
     ///
     /// # Errors
-    /// As [`Store::resolve_failed`](crate::Store::resolve_failed), with [`StoreError::Sqlite`] for the driver's errors.
+    /// As [`Store::resolve_failed`], with [`StoreError::Sqlite`] for the driver's errors.
     pub fn resolve_failed<A: Serialize + ?Sized>(
         &self,
         client_order_id: &str,
@@ -130,10 +214,10 @@ impl StoreFile {
         self.transition(client_order_id, IntentState::Failed, change)
     }
 
-    /// [`Store::resolve_adopted`](crate::Store::resolve_adopted), synchronously.
+    /// [`Store::resolve_adopted`], synchronously.
     ///
     /// # Errors
-    /// As [`Store::resolve_adopted`](crate::Store::resolve_adopted), with [`StoreError::Sqlite`] for the driver's errors.
+    /// As [`Store::resolve_adopted`], with [`StoreError::Sqlite`] for the driver's errors.
     pub fn resolve_adopted<A: Serialize + ?Sized>(
         &self,
         client_order_id: &str,
@@ -150,7 +234,7 @@ impl StoreFile {
         self.transition(client_order_id, IntentState::Adopted, change)
     }
 
-    /// [`Store::unresolved_intents`](crate::Store::unresolved_intents), synchronously.
+    /// [`Store::unresolved_intents`], synchronously.
     ///
     /// # Errors
     /// [`StoreError::Sqlite`], [`StoreError::Corrupt`].
@@ -162,7 +246,7 @@ impl StoreFile {
             .collect()
     }
 
-    /// [`Store::intent_by_request_id`](crate::Store::intent_by_request_id), synchronously.
+    /// [`Store::intent_by_request_id`], synchronously.
     ///
     /// # Errors
     /// [`StoreError::Sqlite`], [`StoreError::Corrupt`].
@@ -175,7 +259,7 @@ impl StoreFile {
             .transpose()
     }
 
-    /// [`Store::intent_by_client_id`](crate::Store::intent_by_client_id), synchronously.
+    /// [`Store::intent_by_client_id`], synchronously.
     ///
     /// # Errors
     /// [`StoreError::Sqlite`], [`StoreError::Corrupt`].
@@ -192,10 +276,10 @@ impl StoreFile {
             .transpose()
     }
 
-    /// [`Store::next_client_sequence`](crate::Store::next_client_sequence), synchronously.
+    /// [`Store::next_client_sequence`], synchronously.
     ///
     /// # Errors
-    /// As [`Store::next_client_sequence`](crate::Store::next_client_sequence), with [`StoreError::Sqlite`] for the driver's errors.
+    /// As [`Store::next_client_sequence`], with [`StoreError::Sqlite`] for the driver's errors.
     pub fn next_client_sequence(&self, prefix: &str, n: u64) -> Result<Range<u64>, StoreError> {
         let count = to_i64("n", n)?;
         let next = {
@@ -210,10 +294,10 @@ impl StoreFile {
         reserved_block(prefix, n, next.first().copied())
     }
 
-    /// [`Store::raise_client_sequence`](crate::Store::raise_client_sequence), synchronously.
+    /// [`Store::raise_client_sequence`], synchronously.
     ///
     /// # Errors
-    /// As [`Store::raise_client_sequence`](crate::Store::raise_client_sequence), with [`StoreError::Sqlite`] for the driver's
+    /// As [`Store::raise_client_sequence`], with [`StoreError::Sqlite`] for the driver's
     /// errors.
     pub fn raise_client_sequence(&self, prefix: &str, at_least: u64) -> Result<u64, StoreError> {
         let floor = to_i64("at_least", at_least)?;
@@ -270,6 +354,21 @@ impl StoreFile {
         }
     }
 
+    /// Runs `write` with its commit flushed to the disk (`synchronous = FULL`), then sets the
+    /// connection back. Should setting it back fail, the write's own outcome still stands
+    /// (the later commits would only flush too), and the failure is logged.
+    fn flushed<T>(
+        &self,
+        write: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    ) -> rusqlite::Result<T> {
+        self.connection.execute_batch("PRAGMA synchronous = FULL")?;
+        let written = write(&self.connection);
+        if let Err(error) = self.connection.execute_batch("PRAGMA synchronous = NORMAL") {
+            tracing::warn!(target: "kestrel::store", %error, target_file = %self.target, "the journal's connection stays at synchronous = FULL: its commits now all wait for the disk");
+        }
+        written
+    }
+
     /// Why a move to `to` changed nothing: the intent is elsewhere, or does not exist.
     fn refusal(&self, client_order_id: &str, to: IntentState) -> StoreError {
         match self.intent_by_client_id(client_order_id) {
@@ -316,6 +415,15 @@ impl StoreFile {
             None => Err(self.failed("journal an order intent", source)),
         }
     }
+
+    /// A driver error of `operation`.
+    fn failed(&self, operation: &'static str, source: rusqlite::Error) -> StoreError {
+        StoreError::Sqlite {
+            operation,
+            target: Arc::clone(&self.target),
+            source,
+        }
+    }
 }
 
 /// Runs a statement that returns intent rows, stepping it to the end (so an insert or update
@@ -333,6 +441,15 @@ fn intent_rows(
 fn scalars(connection: &Connection, text: &str, binds: impl Params) -> rusqlite::Result<Vec<i64>> {
     let mut statement = connection.prepare_cached(text)?;
     collect(&mut statement, binds, |row| row.get(0))
+}
+
+/// Every row of `statement` run with `binds`, read with `read`.
+fn collect<T>(
+    statement: &mut Statement<'_>,
+    binds: impl Params,
+    read: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<Vec<T>> {
+    statement.query_map(binds, read)?.collect()
 }
 
 /// Whether SQLite refused a write for a duplicate key.

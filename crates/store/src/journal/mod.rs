@@ -31,6 +31,8 @@ mod rows;
 mod sequence;
 mod sql;
 
+pub use file::JournalFile;
+
 use std::fmt;
 
 use kestrel_model::order::OrderRequest;

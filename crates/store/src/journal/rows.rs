@@ -76,7 +76,7 @@ pub(super) struct IntentRow {
 
 impl IntentRow {
     /// Reads a row of a statement that selects the intent columns in their SQLite order
-    /// (`intent_columns_sqlite!`), for the synchronous journal ([`crate::StoreFile`]).
+    /// (`intent_columns_sqlite!`), for the synchronous journal ([`super::JournalFile`]).
     ///
     /// # Errors
     /// rusqlite's, for a column of another type than Kestrel writes.

@@ -1,11 +1,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-//! A SQLite store's synchronous writer (`StoreFile`: what the execution engine's journal
-//! thread and its order and fill persister write through) and the store's async API are one
-//! store. The journal: what one writes the other reads, the same transition table refuses the
-//! same moves, racing begins of one request id journal it once whichever way they come, and
-//! sequence blocks never overlap. Orders and fills: an update keeps what the store's upsert
-//! keeps, the later of two states in a batch wins, and a fill is stored once. A PostgreSQL
-//! store has no such file.
+//! The synchronous journal of a SQLite store (`JournalFile`, what the execution engine's
+//! journal thread writes through) and the store's async journal API are one journal: what one
+//! writes the other reads, the same transition table refuses the same moves, racing begins of
+//! one request id journal it once whichever way they come, and sequence blocks never overlap.
+//! A PostgreSQL store has no such file.
 //!
 //! The file blocks its caller, so the tests call it from `block_in_place` (or a thread).
 
@@ -13,18 +11,16 @@ mod common;
 
 use std::sync::{Arc, Barrier};
 
-use common::{TestStore, fill, limit_request, order_record, price, qty};
-use kestrel_model::OrderStatus;
-use kestrel_store::OrderRecord;
-use kestrel_store::{Begin, IntentState, StoreError, StoreFile};
+use common::{TestStore, limit_request};
+use kestrel_store::{Begin, IntentState, JournalFile, StoreError};
 use kestrel_testkit::db::TestDatabase;
 use serde_json::json;
 
-async fn sqlite_store() -> (TestStore, StoreFile) {
+async fn sqlite_store() -> (TestStore, JournalFile) {
     let ts = TestStore::open(TestDatabase::sqlite()).await;
     let file = ts
         .store
-        .file()
+        .journal_file()
         .unwrap()
         .expect("a SQLite store has a journal file");
     (ts, file)
@@ -109,7 +105,7 @@ async fn racing_begins_through_files_and_the_store_journal_one_intent() {
     let gate = Arc::new(Barrier::new(2 * EACH));
     let threads: Vec<_> = (0..EACH)
         .map(|i| {
-            let file = ts.store.file().unwrap().unwrap();
+            let file = ts.store.journal_file().unwrap().unwrap();
             let (request, gate) = (request.clone(), Arc::clone(&gate));
             std::thread::spawn(move || {
                 gate.wait();
@@ -139,64 +135,11 @@ async fn racing_begins_through_files_and_the_store_journal_one_intent() {
     assert_eq!(ts.rows("order_intents").await, 1);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn orders_and_fills_written_on_the_file_read_back_as_the_store_writes_them() {
-    let (ts, file) = sqlite_store().await;
-    let mut first = order_record("k-1", "BTCUSDT", OrderStatus::Rejected, 100);
-    first.venue_order_id = Some(9);
-    first.reject_reason = Some("first reason".to_owned());
-    let update = OrderRecord {
-        venue_order_id: None,
-        reject_reason: None,
-        status: OrderStatus::PartiallyFilled,
-        executed_qty: qty("1"),
-        created_ms: 999,
-        updated_ms: 200,
-        ..first.clone()
-    };
-    let later = OrderRecord {
-        status: OrderStatus::Filled,
-        executed_qty: qty("2"),
-        avg_price: Some(price("3100.2")),
-        updated_ms: 250,
-        ..update.clone()
-    };
-    let other = order_record("k-2", "ETHUSDT", OrderStatus::New, 300);
-    let writing = ts.store.write_lock().await;
-    file.upsert_orders(&writing, std::slice::from_ref(&first))
-        .unwrap();
-    file.upsert_orders(&writing, &[update, other.clone(), later.clone()])
-        .unwrap();
-    let f1 = fill("BTCUSDT", 1, "k-1", 9, "1", 200);
-    let f2 = fill("BTCUSDT", 2, "k-1", 9, "1", 250);
-    let new = file
-        .insert_fills(&writing, &[f1.clone(), f1.clone(), f2])
-        .unwrap();
-    assert_eq!(new, 2, "a repeat within the batch is not new");
-    assert_eq!(file.insert_fills(&writing, &[f1]).unwrap(), 0);
-    drop(writing);
-
-    let back = ts.store.order_by_client_id("k-1").await.unwrap().unwrap();
-    let expected = OrderRecord {
-        venue_order_id: Some(9),
-        reject_reason: Some("first reason".to_owned()),
-        created_ms: 100,
-        ..later
-    };
-    assert_eq!(back, expected);
-    assert_eq!(
-        ts.store.order_by_client_id("k-2").await.unwrap(),
-        Some(other)
-    );
-    assert_eq!(ts.store.count_fills(Some("BTCUSDT")).await.unwrap(), 2);
-    assert_eq!(ts.store.filled_qty("k-1").await.unwrap(), qty("2"));
-}
-
 #[tokio::test]
-async fn a_postgres_store_has_no_store_file() {
+async fn a_postgres_store_has_no_journal_file() {
     let Some(db) = TestDatabase::postgres("journal_file_none").await else {
         return;
     };
     let ts = TestStore::open(db).await;
-    assert!(ts.store.file().unwrap().is_none());
+    assert!(ts.store.journal_file().unwrap().is_none());
 }
