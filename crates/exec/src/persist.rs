@@ -7,10 +7,11 @@
 //! writes them in batches, on a thread with a runtime and a store of its own (so its writes
 //! progress, and on SQLite release the write lock, even while the driver's workers wait on the
 //! journal; see `journal::thread`): what arrives within [`PersistConfig::linger`] of a batch's
-//! first event, at most [`PersistConfig::max_batch`] events, as fills inserts then orders
-//! upserts, each a transaction of at most [`PersistConfig::rows_per_write`] rows: the store's
-//! write lock is taken per transaction, so an order's journal write on the same SQLite file
-//! waits for one short transaction at most, never for a whole batch. Orders are upserted with their latest state in the batch
+//! first event, at most [`PersistConfig::max_batch`] events, as one fills insert (fill
+//! recovery resumes after the largest stored trade id, so the fills of a batch are stored all
+//! or none) then orders upserts of at most [`PersistConfig::rows_per_write`] rows each. The
+//! store's write lock is taken per write, so an order's journal write on the same SQLite file
+//! waits for one short upsert, not for every order state of a batch. Orders are upserted with their latest state in the batch
 //! ([`OrderRecord::from_order`], the store keeps the first `created_ms`); fills are inserted
 //! once per (symbol, trade id, side), a repeat being counted as a duplicate, not an error.
 //!
@@ -44,7 +45,7 @@ use crate::journal::thread::spawn_store_thread;
 pub struct PersistConfig {
     /// The most events one batch takes.
     pub max_batch: usize,
-    /// The most rows one transaction writes (module docs).
+    /// The most order rows one upsert writes (module docs).
     pub rows_per_write: usize,
     /// How long a batch stays open after its first event, gathering more: fewer, larger
     /// writes, which seldom meet an order's journal writes on the SQLite file they share.
@@ -58,8 +59,8 @@ pub struct PersistConfig {
 }
 
 impl Default for PersistConfig {
-    /// Batches of up to 1,000 gathered for 20 ms and written 16 rows per statement, retries
-    /// from 100 ms to 5 s, 30 s to finish at shutdown.
+    /// Batches of up to 1,000 gathered for 20 ms (fills in one statement, orders 16 per
+    /// statement), retries from 100 ms to 5 s, 30 s to finish at shutdown.
     fn default() -> Self {
         Self {
             max_batch: 1_000,
@@ -265,14 +266,13 @@ impl Writer {
     }
 
     /// Writes one batch: fills first (what must never be lost), then orders, a few rows per
-    /// transaction.
+    /// statement.
     async fn write(&self, batch: Batch) {
-        let rows = self.config.rows_per_write.max(1);
-        for fills in batch.fills.chunks(rows) {
-            self.write_fills(fills).await;
-        }
+        // The batch's fills in one statement: fill recovery resumes after the largest stored
+        // trade id, so a fill must never be stored while an earlier one of the batch is not.
+        self.write_fills(&batch.fills).await;
         let orders: Vec<OrderRecord> = batch.orders.into_values().collect();
-        for orders in orders.chunks(rows) {
+        for orders in orders.chunks(self.config.rows_per_write.max(1)) {
             self.write_orders(orders).await;
         }
         self.stats

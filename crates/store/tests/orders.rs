@@ -123,6 +123,31 @@ async fn an_update_replaces_the_state_but_keeps_the_first_created_time_and_known
 }
 
 #[tokio::test]
+async fn in_one_batch_the_later_state_of_an_order_wins() {
+    for ts in stores("orders_batch_later_wins").await {
+        let new = order_record("k-1", "BTCUSDT", OrderStatus::New, 100);
+        let filled = OrderRecord {
+            status: OrderStatus::Filled,
+            executed_qty: qty("2"),
+            updated_ms: 300,
+            ..new.clone()
+        };
+        let other = order_record("k-2", "BTCUSDT", OrderStatus::New, 200);
+        ts.store
+            .upsert_orders(&[new, other.clone(), filled.clone()])
+            .await
+            .unwrap();
+        let back = ts.store.order_by_client_id("k-1").await.unwrap();
+        assert_eq!(back, Some(filled), "{}", ts.label);
+        assert_eq!(
+            ts.store.order_by_client_id("k-2").await.unwrap(),
+            Some(other)
+        );
+        assert_eq!(ts.rows("orders").await, 2, "{}", ts.label);
+    }
+}
+
+#[tokio::test]
 async fn open_orders_are_exactly_those_the_model_calls_open() {
     for ts in stores("open_orders").await {
         let mut orders = Vec::new();
