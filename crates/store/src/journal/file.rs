@@ -36,7 +36,7 @@ use serde::Serialize;
 use super::rows::{Change, IntentRow, NewIntentRow};
 use super::sequence::{raised_sequence, reserved_block};
 use super::{Begin, Intent, IntentState, sql};
-use crate::db::convert::{to_i64, to_json};
+use crate::db::convert::to_i64;
 use crate::db::{SQLITE_BUSY_TIMEOUT, Store, StoreError};
 
 /// The synchronous journal of one SQLite store (module docs). `Send`, not `Sync`: one thread
@@ -145,10 +145,7 @@ impl JournalFile {
     /// # Errors
     /// As [`Store::mark_sent`], with [`StoreError::Sqlite`] for the driver's errors.
     pub fn mark_sent(&self, client_order_id: &str, now_ms: u64) -> Result<Intent, StoreError> {
-        let change = Change {
-            now_ms: to_i64("now_ms", now_ms)?,
-            ..Change::default()
-        };
+        let change = Change::sent(now_ms)?;
         self.transition(client_order_id, IntentState::Sent, change)
     }
 
@@ -163,12 +160,7 @@ impl JournalFile {
         answer: &A,
         now_ms: u64,
     ) -> Result<Intent, StoreError> {
-        let change = Change {
-            venue_order_id: Some(to_i64("venue_order_id", venue_order_id)?),
-            answer: Some(to_json("the answer", answer)?),
-            now_ms: to_i64("now_ms", now_ms)?,
-            ..Change::default()
-        };
+        let change = Change::placed(venue_order_id, answer, now_ms)?;
         self.transition(client_order_id, IntentState::Acknowledged, change)
     }
 
@@ -184,13 +176,7 @@ impl JournalFile {
         answer: &A,
         now_ms: u64,
     ) -> Result<Intent, StoreError> {
-        let change = Change {
-            reject_code: code,
-            reason: Some(message.to_owned()),
-            answer: Some(to_json("the answer", answer)?),
-            now_ms: to_i64("now_ms", now_ms)?,
-            ..Change::default()
-        };
+        let change = Change::refused(code, message, answer, now_ms)?;
         self.transition(client_order_id, IntentState::Rejected, change)
     }
 
@@ -205,12 +191,7 @@ impl JournalFile {
         answer: &A,
         now_ms: u64,
     ) -> Result<Intent, StoreError> {
-        let change = Change {
-            reason: Some(reason.to_owned()),
-            answer: Some(to_json("the answer", answer)?),
-            now_ms: to_i64("now_ms", now_ms)?,
-            ..Change::default()
-        };
+        let change = Change::failed(reason, answer, now_ms)?;
         self.transition(client_order_id, IntentState::Failed, change)
     }
 
@@ -225,12 +206,7 @@ impl JournalFile {
         answer: &A,
         now_ms: u64,
     ) -> Result<Intent, StoreError> {
-        let change = Change {
-            venue_order_id: Some(to_i64("venue_order_id", venue_order_id)?),
-            answer: Some(to_json("the answer", answer)?),
-            now_ms: to_i64("now_ms", now_ms)?,
-            ..Change::default()
-        };
+        let change = Change::placed(venue_order_id, answer, now_ms)?;
         self.transition(client_order_id, IntentState::Adopted, change)
     }
 

@@ -41,7 +41,7 @@ use serde::de::DeserializeOwned;
 
 use rows::{Change, INTENTS, IntentRow, NewIntentRow};
 
-use crate::db::convert::{to_i64, to_json, truncate};
+use crate::db::convert::truncate;
 use crate::db::dialect::{durably, on_backend};
 use crate::db::{Store, StoreError};
 
@@ -301,10 +301,7 @@ impl Store {
         client_order_id: &str,
         now_ms: u64,
     ) -> Result<Intent, StoreError> {
-        let change = Change {
-            now_ms: to_i64("now_ms", now_ms)?,
-            ..Change::default()
-        };
+        let change = Change::sent(now_ms)?;
         self.transition(client_order_id, IntentState::Sent, change)
             .await
     }
@@ -321,12 +318,7 @@ impl Store {
         answer: &A,
         now_ms: u64,
     ) -> Result<Intent, StoreError> {
-        let change = Change {
-            venue_order_id: Some(to_i64("venue_order_id", venue_order_id)?),
-            answer: Some(to_json("the answer", answer)?),
-            now_ms: to_i64("now_ms", now_ms)?,
-            ..Change::default()
-        };
+        let change = Change::placed(venue_order_id, answer, now_ms)?;
         self.transition(client_order_id, IntentState::Acknowledged, change)
             .await
     }
@@ -345,13 +337,7 @@ impl Store {
         answer: &A,
         now_ms: u64,
     ) -> Result<Intent, StoreError> {
-        let change = Change {
-            reject_code: code,
-            reason: Some(message.to_owned()),
-            answer: Some(to_json("the answer", answer)?),
-            now_ms: to_i64("now_ms", now_ms)?,
-            ..Change::default()
-        };
+        let change = Change::refused(code, message, answer, now_ms)?;
         self.transition(client_order_id, IntentState::Rejected, change)
             .await
     }
@@ -368,12 +354,7 @@ impl Store {
         answer: &A,
         now_ms: u64,
     ) -> Result<Intent, StoreError> {
-        let change = Change {
-            reason: Some(reason.to_owned()),
-            answer: Some(to_json("the answer", answer)?),
-            now_ms: to_i64("now_ms", now_ms)?,
-            ..Change::default()
-        };
+        let change = Change::failed(reason, answer, now_ms)?;
         self.transition(client_order_id, IntentState::Failed, change)
             .await
     }
@@ -390,12 +371,7 @@ impl Store {
         answer: &A,
         now_ms: u64,
     ) -> Result<Intent, StoreError> {
-        let change = Change {
-            venue_order_id: Some(to_i64("venue_order_id", venue_order_id)?),
-            answer: Some(to_json("the answer", answer)?),
-            now_ms: to_i64("now_ms", now_ms)?,
-            ..Change::default()
-        };
+        let change = Change::placed(venue_order_id, answer, now_ms)?;
         self.transition(client_order_id, IntentState::Adopted, change)
             .await
     }

@@ -1,6 +1,7 @@
 //! How intents map to `order_intents` rows, shared by both backends.
 
 use kestrel_model::order::OrderRequest;
+use serde::Serialize;
 
 use super::{Intent, IntentState};
 use crate::db::StoreError;
@@ -54,6 +55,62 @@ pub(super) struct Change {
     pub reason: Option<String>,
     pub answer: Option<String>,
     pub now_ms: i64,
+}
+
+impl Change {
+    /// A send at `now_ms`.
+    pub fn sent(now_ms: u64) -> Result<Self, StoreError> {
+        Ok(Self {
+            now_ms: to_i64("now_ms", now_ms)?,
+            ..Self::default()
+        })
+    }
+
+    /// The order is at the venue under `venue_order_id` (acknowledged or adopted), with the
+    /// answer given.
+    pub fn placed<A: Serialize + ?Sized>(
+        venue_order_id: u64,
+        answer: &A,
+        now_ms: u64,
+    ) -> Result<Self, StoreError> {
+        Ok(Self {
+            venue_order_id: Some(to_i64("venue_order_id", venue_order_id)?),
+            ..Self::answered(answer, now_ms)?
+        })
+    }
+
+    /// A refusal, with the venue's code when it gave one, saying why.
+    pub fn refused<A: Serialize + ?Sized>(
+        code: Option<i64>,
+        message: &str,
+        answer: &A,
+        now_ms: u64,
+    ) -> Result<Self, StoreError> {
+        Ok(Self {
+            reject_code: code,
+            ..Self::failed(message, answer, now_ms)?
+        })
+    }
+
+    /// Never placed, saying why.
+    pub fn failed<A: Serialize + ?Sized>(
+        reason: &str,
+        answer: &A,
+        now_ms: u64,
+    ) -> Result<Self, StoreError> {
+        Ok(Self {
+            reason: Some(reason.to_owned()),
+            ..Self::answered(answer, now_ms)?
+        })
+    }
+
+    /// The answer given, at `now_ms`.
+    fn answered<A: Serialize + ?Sized>(answer: &A, now_ms: u64) -> Result<Self, StoreError> {
+        Ok(Self {
+            answer: Some(to_json("the answer", answer)?),
+            ..Self::sent(now_ms)?
+        })
+    }
 }
 
 /// An `order_intents` row as a backend reads it back (JSON as text, integers as `i64`).
