@@ -35,7 +35,7 @@ use serde::Serialize;
 
 use super::rows::{Change, IntentRow, NewIntentRow};
 use super::sequence::{raised_sequence, reserved_block};
-use super::{Begin, Intent, IntentState, sql};
+use super::{Begin, Intent, IntentState, client_id_taken, existing, refusal, sql};
 use crate::db::convert::to_i64;
 use crate::db::{SQLITE_BUSY_TIMEOUT, Store, StoreError};
 
@@ -347,28 +347,16 @@ impl JournalFile {
 
     /// Why a move to `to` changed nothing: the intent is elsewhere, or does not exist.
     fn refusal(&self, client_order_id: &str, to: IntentState) -> StoreError {
-        match self.intent_by_client_id(client_order_id) {
-            Ok(Some(intent)) => StoreError::IllegalTransition {
-                client_order_id: client_order_id.to_owned(),
-                from: intent.state,
-                to,
-            },
-            Ok(None) => StoreError::UnknownIntent {
-                key: "client order id",
-                value: client_order_id.to_owned(),
-            },
-            Err(e) => e,
-        }
+        refusal(
+            client_order_id,
+            to,
+            self.intent_by_client_id(client_order_id),
+        )
     }
 
     /// The intent a repeated request id conflicted with.
     fn existing_intent(&self, request_id: &str) -> Result<Begin, StoreError> {
-        self.intent_by_request_id(request_id)?
-            .map(Begin::Existing)
-            .ok_or_else(|| StoreError::UnknownIntent {
-                key: "request id",
-                value: request_id.to_owned(),
-            })
+        existing(request_id, self.intent_by_request_id(request_id)?)
     }
 
     /// After a unique violation on insert: the request id is a repeat after all, or the
@@ -382,14 +370,9 @@ impl JournalFile {
         if let Some(first) = self.intent_by_request_id(&request.request_id)? {
             return Ok(Begin::Existing(first));
         }
-        match self.intent_by_client_id(client_order_id)? {
-            Some(holder) => Err(StoreError::ClientOrderIdTaken {
-                client_order_id: client_order_id.to_owned(),
-                request_id: request.request_id.clone(),
-                held_by: holder.request_id,
-            }),
-            None => Err(self.failed("journal an order intent", source)),
-        }
+        let holder = self.intent_by_client_id(client_order_id)?;
+        Err(client_id_taken(request, client_order_id, holder)
+            .unwrap_or_else(|| self.failed("journal an order intent", source)))
     }
 
     /// A driver error of `operation`.

@@ -428,13 +428,7 @@ impl Store {
     /// The intent a repeated request id conflicted with (committed, since the conflict was
     /// decided against it).
     async fn existing_intent(&self, request_id: &str) -> Result<Begin, StoreError> {
-        self.intent_by_request_id(request_id)
-            .await?
-            .map(Begin::Existing)
-            .ok_or_else(|| StoreError::UnknownIntent {
-                key: "request id",
-                value: request_id.to_owned(),
-            })
+        existing(request_id, self.intent_by_request_id(request_id).await?)
     }
 
     /// After a unique violation on insert: the request id is a repeat after all (its
@@ -448,17 +442,13 @@ impl Store {
         if let Some(first) = self.intent_by_request_id(&request.request_id).await? {
             return Ok(Begin::Existing(first));
         }
-        match self.intent_by_client_id(client_order_id).await? {
-            Some(holder) => Err(StoreError::ClientOrderIdTaken {
-                client_order_id: client_order_id.to_owned(),
-                request_id: request.request_id.clone(),
-                held_by: holder.request_id,
-            }),
-            None => Err(StoreError::Query {
+        let holder = self.intent_by_client_id(client_order_id).await?;
+        Err(
+            client_id_taken(request, client_order_id, holder).unwrap_or(StoreError::Query {
                 operation: "journal an order intent",
                 source,
             }),
-        }
+        )
     }
 
     /// Moves the intent to `to` if its state allows it, in one statement, and returns it.
@@ -508,18 +498,56 @@ impl Store {
 
     /// Why a move to `to` changed nothing: the intent is elsewhere, or does not exist.
     async fn refusal(&self, client_order_id: &str, to: IntentState) -> StoreError {
-        match self.intent_by_client_id(client_order_id).await {
-            Ok(Some(intent)) => StoreError::IllegalTransition {
-                client_order_id: client_order_id.to_owned(),
-                from: intent.state,
-                to,
-            },
-            Ok(None) => StoreError::UnknownIntent {
-                key: "client order id",
-                value: client_order_id.to_owned(),
-            },
-            Err(e) => e,
-        }
+        refusal(
+            client_order_id,
+            to,
+            self.intent_by_client_id(client_order_id).await,
+        )
+    }
+}
+
+/// The intent a repeated request id conflicted with, as found by its request id.
+fn existing(request_id: &str, found: Option<Intent>) -> Result<Begin, StoreError> {
+    found
+        .map(Begin::Existing)
+        .ok_or_else(|| StoreError::UnknownIntent {
+            key: "request id",
+            value: request_id.to_owned(),
+        })
+}
+
+/// After a unique violation of a new request: the client order id belongs to `holder`'s
+/// request; `None` when nothing holds it (the violation was something else).
+fn client_id_taken(
+    request: &OrderRequest,
+    client_order_id: &str,
+    holder: Option<Intent>,
+) -> Option<StoreError> {
+    holder.map(|holder| StoreError::ClientOrderIdTaken {
+        client_order_id: client_order_id.to_owned(),
+        request_id: request.request_id.clone(),
+        held_by: holder.request_id,
+    })
+}
+
+/// Why a move to `to` changed nothing, from the intent found under `client_order_id`: it is
+/// elsewhere, or does not exist (or the lookup's own error).
+fn refusal(
+    client_order_id: &str,
+    to: IntentState,
+    found: Result<Option<Intent>, StoreError>,
+) -> StoreError {
+    match found {
+        Ok(Some(intent)) => StoreError::IllegalTransition {
+            client_order_id: client_order_id.to_owned(),
+            from: intent.state,
+            to,
+        },
+        Ok(None) => StoreError::UnknownIntent {
+            key: "client order id",
+            value: client_order_id.to_owned(),
+        },
+        Err(e) => e,
     }
 }
 
