@@ -56,4 +56,4 @@ pub use market::{
     Inserted, KindCounts, MarketRecorder, RecorderConfig, RecorderCounts, RecorderStats,
     RecorderWriter,
 };
-pub use orders::{FillInsert, FillRecord, OrderRecord};
+pub use orders::{FillInsert, FillRecord, LastTrade, OrderRecord};

@@ -12,7 +12,7 @@ use kestrel_model::order::{
     Fill, Liquidity, Order, OrderEvent, OrderType, PositionSide, Side, TimeInForce,
 };
 use kestrel_model::{Money, OrderStatus, Price, Qty};
-use kestrel_store::{FillInsert, FillRecord, OrderRecord, StoreError};
+use kestrel_store::{FillInsert, FillRecord, LastTrade, OrderRecord, StoreError};
 
 const ALL_STATUSES: [OrderStatus; 8] = [
     OrderStatus::New,
@@ -395,20 +395,30 @@ async fn a_fill_the_columns_cannot_hold_is_refused_before_anything_is_written() 
 }
 
 #[tokio::test]
-async fn the_last_trade_id_of_each_symbol_is_where_fill_recovery_resumes() {
-    for ts in stores("last_trade_ids").await {
-        assert!(ts.store.last_trade_ids().await.unwrap().is_empty());
+async fn the_last_trade_of_each_symbol_is_where_fill_recovery_resumes() {
+    for ts in stores("last_trades").await {
+        assert!(ts.store.last_trades().await.unwrap().is_empty());
+        let mut sell_leg = fill("BTCUSDT", 42, "k-3", 13, "0.1", 900);
+        sell_leg.fill.side = Side::Sell;
         let fills = [
             fill("BTCUSDT", 7, "k-1", 11, "0.1", 1_000),
             fill("BTCUSDT", 42, "k-1", 11, "0.1", 900),
+            sell_leg,
             fill("ETHUSDT", 3, "k-2", 12, "0.1", 2_000),
         ];
         ts.store.insert_fills(&fills).await.unwrap();
-        let expected = BTreeMap::from([("BTCUSDT".to_owned(), 42), ("ETHUSDT".to_owned(), 3)]);
+        let last = |trade_id, sides: &[Side]| LastTrade {
+            trade_id,
+            sides: sides.to_vec(),
+        };
+        let expected = BTreeMap::from([
+            ("BTCUSDT".to_owned(), last(42, &[Side::Buy, Side::Sell])),
+            ("ETHUSDT".to_owned(), last(3, &[Side::Buy])),
+        ]);
         assert_eq!(
-            ts.store.last_trade_ids().await.unwrap(),
+            ts.store.last_trades().await.unwrap(),
             expected,
-            "{}: the largest id, whatever its time",
+            "{}: the largest id whatever its time, with both legs of a self-trade",
             ts.label
         );
     }

@@ -25,8 +25,8 @@
 //!   the store's `orders` and `fills` tables miss nothing the engine did ([`crate::persist`]).
 //! - **Restart continuity** (with a store, before anything else starts): the orders the store
 //!   holds open are tracked again with their journal intents and stored fills
-//!   ([`Engine::restore`]), and fill recovery resumes after the last trade the store holds per
-//!   symbol ([`Engine::resume_fills_after`]), so the first reconciliation reads exactly the
+//!   ([`Engine::restore`]), and fill recovery resumes at the last trade the store holds per
+//!   symbol ([`Engine::resume_fills_at`]), so the first reconciliation reads exactly the
 //!   fills made while no process ran; an open order of ours the store missed is adopted when
 //!   the venue reports it ([`Engine::on_rest_order`]) and its fills are loaded.
 //!

@@ -5,18 +5,18 @@
 //!   tracked again with its request, first answer and stored fills ([`Engine::restore`]), so
 //!   its later fills, cancels and expiries are followed. An open order without an intent is left
 //!   to the reconciliation, which adopts it from the venue if it carries the engine's prefix.
-//! - Fill recovery resumes after the largest trade id the store holds per symbol
-//!   ([`Engine::resume_fills_after`]), so the first reconciliation reads from the venue exactly
-//!   the fills made while no process ran, and those symbols are reconciled even when no order
-//!   of theirs is open.
+//! - Fill recovery resumes at the largest trade id the store holds per symbol, with the legs of
+//!   it stored counted as applied ([`Engine::resume_fills_at`]), so the first reconciliation
+//!   reads from the venue exactly the fills made while no process ran, and those symbols are
+//!   reconciled even when no order of theirs is open.
 //!
 //! [`Engine::restore`]: crate::engine::Engine::restore
-//! [`Engine::resume_fills_after`]: crate::engine::Engine::resume_fills_after
+//! [`Engine::resume_fills_at`]: crate::engine::Engine::resume_fills_at
 
 use std::collections::BTreeMap;
 
 use kestrel_model::config::StoreConfig;
-use kestrel_store::Store;
+use kestrel_store::{LastTrade, Store};
 
 use super::{DriverError, Shared};
 use crate::engine::{EngineError, RestoredOrder};
@@ -26,7 +26,7 @@ use crate::journal::{Journal, intent_from_store};
 #[derive(Debug)]
 pub(super) struct Earlier {
     orders: Vec<RestoredOrder>,
-    last_trades: BTreeMap<String, u64>,
+    last_trades: BTreeMap<String, LastTrade>,
 }
 
 /// Reads the open orders with their intents and fills, and the last trade id per symbol, on a
@@ -66,7 +66,7 @@ async fn read(store: &Store) -> Result<Earlier, DriverError> {
             fills,
         });
     }
-    let last_trades = store.last_trade_ids().await.map_err(DriverError::Store)?;
+    let last_trades = store.last_trades().await.map_err(DriverError::Store)?;
     Ok(Earlier {
         orders,
         last_trades,
@@ -78,8 +78,8 @@ pub(super) fn apply<J: Journal + 'static>(shared: &Shared<J>, earlier: Earlier) 
     let now = shared.now();
     let offered = earlier.orders.len();
     let restored = shared.engine(|e| {
-        for (symbol, trade_id) in &earlier.last_trades {
-            e.resume_fills_after(symbol, *trade_id);
+        for (symbol, last) in &earlier.last_trades {
+            e.resume_fills_at(symbol, last.trade_id, &last.sides);
         }
         earlier
             .orders

@@ -115,12 +115,13 @@ impl<J: Journal> Engine<J> {
         self.venue_ids.get(&(symbol.to_owned(), order_id)).cloned()
     }
 
-    /// One fill, from any route; applied at most once per `(symbol, trade id)`.
+    /// One fill, from any route; applied at most once per `(symbol, trade id, side)` (the two
+    /// legs of a self-trade share a trade id and are two fills).
     ///
     /// # Errors
     /// [`EngineError::Journal`] when the fill settles an unanswered placement and that fails.
     pub fn on_fill(&mut self, mut fill: Fill, now: Nanos) -> Result<FillOutcome, EngineError> {
-        let key = (fill.symbol.clone(), fill.trade_id);
+        let key = (fill.symbol.clone(), fill.trade_id, fill.side);
         if self.seen_trades.contains(&key) {
             return Ok(FillOutcome::Duplicate);
         }
@@ -169,7 +170,10 @@ impl<J: Journal> Engine<J> {
     ) -> Result<TradeOutcome, EngineError> {
         let key = (trade.symbol.clone(), trade.order_id);
         let Some(client_order_id) = self.venue_ids.get(&key).cloned() else {
-            if self.seen_trades.contains(&(trade.symbol.clone(), trade.id)) {
+            if self
+                .seen_trades
+                .contains(&(trade.symbol.clone(), trade.id, trade.side))
+            {
                 return Ok(TradeOutcome::Fill(FillOutcome::Duplicate));
             }
             return Ok(TradeOutcome::UnknownOrder {

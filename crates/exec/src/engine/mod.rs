@@ -28,7 +28,7 @@
 //!
 //! After a restart, the orders earlier runs left open come back through [`Engine::restore`]
 //! (from the store) or are adopted when the venue reports them ([`Engine::on_rest_order`]), and
-//! fill recovery resumes after the last stored trade ([`Engine::resume_fills_after`]).
+//! fill recovery resumes at the last stored trade ([`Engine::resume_fills_at`]).
 //!
 //! The user stream can settle a placement whose answer is still awaited: an
 //! `ORDER_TRADE_UPDATE` or a fill for the client order id proves the order is at the venue.
@@ -79,7 +79,7 @@ use std::time::Duration;
 
 use kestrel_bus::{SymbolError, Topic};
 use kestrel_model::OrderRequest;
-use kestrel_model::order::{ExecutionMode, Fill, Order, OrderError, OrderEvent, OrderStatus};
+use kestrel_model::order::{ExecutionMode, Fill, Order, OrderError, OrderEvent, OrderStatus, Side};
 use kestrel_venue::binance::RequestError;
 use kestrel_venue::binance::orders::NewOrder;
 use rand_chacha::ChaCha8Rng;
@@ -352,7 +352,8 @@ pub struct Engine<J> {
     orders: BTreeMap<String, Tracked>,
     requests: HashMap<String, String>,
     venue_ids: HashMap<(String, u64), String>,
-    seen_trades: HashSet<(String, u64)>,
+    /// Fills applied, by `(symbol, trade id, side)`: both legs of a self-trade share the id.
+    seen_trades: HashSet<(String, u64, Side)>,
     last_trade: BTreeMap<String, u64>,
     /// Per symbol, when the oldest order restored from the store was placed (ms).
     restored_since: BTreeMap<String, u64>,
@@ -469,7 +470,7 @@ impl<J: Journal> Engine<J> {
     }
 
     /// The symbols any order of the session trades, and those it has fills on (this session's,
-    /// or an earlier run's it resumes after, [`Engine::resume_fills_after`]): what a
+    /// or an earlier run's it resumes at, [`Engine::resume_fills_at`]): what a
     /// reconciliation covers.
     #[must_use]
     pub fn symbols(&self) -> Vec<String> {

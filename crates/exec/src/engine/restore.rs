@@ -17,12 +17,13 @@
 //! ([`super::algo`]). An earlier run's conditional order the store missed is adopted from the
 //! venue's open algo orders ([`Engine::on_rest_algo`]).
 //!
-//! [`Engine::resume_fills_after`] says where REST fill recovery resumes on a symbol: after the
-//! last trade the store holds, so fills made while no process ran are read from the venue — and
-//! only those.
+//! [`Engine::resume_fills_at`] says where REST fill recovery resumes on a symbol: at the last
+//! trade the store holds, so fills made while no process ran are read from the venue — and only
+//! those, plus the leg of that last trade not stored when a self-trade's two legs were split by a
+//! crash.
 
 use kestrel_model::OrderRequest;
-use kestrel_model::order::{ExecutionMode, Fill, Order, OrderEvent};
+use kestrel_model::order::{ExecutionMode, Fill, Order, OrderEvent, Side};
 use kestrel_venue::binance::orders::VenueOrder;
 
 use super::{Engine, EngineError, ExecEvent, Tracked, apply_event};
@@ -101,12 +102,17 @@ impl<J: Journal> Engine<J> {
         true
     }
 
-    /// Fill recovery on `symbol` resumes after `trade_id`, the last trade an earlier run
-    /// stored: that trade counts as applied, and the venue is asked for later ones only.
-    pub fn resume_fills_after(&mut self, symbol: &str, trade_id: u64) {
+    /// Fill recovery on `symbol` resumes at `trade_id`, the last trade an earlier run stored,
+    /// with our `stored_sides` of it: those legs count as applied, and the venue is asked for
+    /// that trade and later ones, so a leg of it not stored (the other side of a self-trade) is
+    /// still recovered.
+    pub fn resume_fills_at(&mut self, symbol: &str, trade_id: u64, stored_sides: &[Side]) {
         let last = self.last_trade.entry(symbol.to_owned()).or_insert(trade_id);
         *last = (*last).max(trade_id);
-        self.seen_trades.insert((symbol.to_owned(), trade_id));
+        for side in stored_sides {
+            self.seen_trades
+                .insert((symbol.to_owned(), trade_id, *side));
+        }
     }
 
     /// When the oldest order restored on `symbol` was placed (ms since the Unix epoch): where a
@@ -158,7 +164,7 @@ impl<J: Journal> Engine<J> {
 
     /// Applies a fill an earlier run recorded, without publishing it or counting it again.
     fn replay_fill(&mut self, tracked: &mut Tracked, fill: Fill) {
-        let key = (fill.symbol.clone(), fill.trade_id);
+        let key = (fill.symbol.clone(), fill.trade_id, fill.side);
         if let Err(error) = apply_event(tracked, OrderEvent::Fill(fill), &mut Vec::new()) {
             tracing::warn!(target: "kestrel::exec", %error, "a stored fill was not applied again");
             return;

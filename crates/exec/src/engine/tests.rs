@@ -903,11 +903,11 @@ fn an_untracked_venue_order_with_our_prefix_is_adopted_and_published_any_other_i
 }
 
 #[test]
-fn fill_recovery_resumes_after_the_last_trade_an_earlier_run_stored() {
+fn fill_recovery_resumes_at_the_last_trade_an_earlier_run_stored() {
     let mut engine = engine();
     assert!(engine.symbols().is_empty());
-    engine.resume_fills_after("ETHUSDT", 40);
-    engine.resume_fills_after("ETHUSDT", 12);
+    engine.resume_fills_at("ETHUSDT", 40, &[Side::Buy]);
+    engine.resume_fills_at("ETHUSDT", 12, &[Side::Sell]);
     assert_eq!(engine.last_trade_id("ETHUSDT"), Some(40));
     assert_eq!(
         engine.symbols(),
@@ -919,8 +919,79 @@ fn fill_recovery_resumes_after_the_last_trade_an_earlier_run_stored() {
     assert_eq!(
         engine.on_user_trade(&stored, T0).unwrap(),
         TradeOutcome::Fill(FillOutcome::Duplicate),
-        "the stored trade is not asked about again"
+        "the stored leg is not asked about again"
     );
+    let other_leg = UserTrade {
+        side: Side::Sell,
+        order_id: 405,
+        ..stored
+    };
+    assert_eq!(
+        engine.on_user_trade(&other_leg, T0).unwrap(),
+        TradeOutcome::UnknownOrder {
+            symbol: "ETHUSDT".to_owned(),
+            order_id: 405
+        },
+        "the other leg of the same self-trade was not stored: its order is looked up"
+    );
+}
+
+#[test]
+fn both_legs_of_a_self_trade_are_applied_to_their_orders() {
+    let mut engine = engine();
+    let buy = place(&mut engine, "r-buy", T0).client_order_id;
+    let btc = btc();
+    let sell_request = OrderRequest {
+        side: Side::Sell,
+        ..request("r-sell", "62740.00")
+    };
+    let sell = match engine.submit(sell_request, &ctx(&btc), T0).unwrap() {
+        Submit::Place(placement) => placement.client_order_id,
+        other => panic!("expected a placement, got {other:?}"),
+    };
+    for (id, order_id) in [(&buy, 9), (&sell, 10)] {
+        go(&mut engine, id, T0);
+        engine
+            .on_place_result(
+                id,
+                Ok(venue_order(id, order_id, "NEW", "0")),
+                VenueUsage::default(),
+                T0,
+            )
+            .unwrap();
+    }
+    let buy_leg = user_trade(9, 77, "0.004");
+    let sell_leg = UserTrade {
+        side: Side::Sell,
+        buyer: false,
+        maker: true,
+        order_id: 10,
+        ..buy_leg.clone()
+    };
+    for (leg, client_order_id) in [(&buy_leg, &buy), (&sell_leg, &sell)] {
+        assert_eq!(
+            engine.on_user_trade(leg, T0).unwrap(),
+            TradeOutcome::Fill(FillOutcome::Applied),
+            "{:?} leg",
+            leg.side
+        );
+        let order = engine.order(client_order_id).unwrap();
+        assert_eq!(order.filled_qty, Qty::parse("0.004").unwrap());
+        assert_eq!(order.status, OrderStatus::PartiallyFilled);
+    }
+    assert_eq!(
+        engine.on_user_trade(&sell_leg, T0).unwrap(),
+        TradeOutcome::Fill(FillOutcome::Duplicate),
+        "each leg still counts once"
+    );
+    let fills = engine
+        .take_events()
+        .into_iter()
+        .filter(|e| matches!(e, ExecEvent::Fill(_)))
+        .count();
+    assert_eq!(fills, 2, "both legs are published (and so persisted)");
+    let stats = engine.stats();
+    assert_eq!((stats.maker_fills, stats.taker_fills), (1, 1));
 }
 
 /// A metrics recorder that keeps what it is given, keyed `name{label=value,...}`.

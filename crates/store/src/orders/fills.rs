@@ -7,8 +7,8 @@ use std::ops::Range;
 use kestrel_model::Qty;
 
 use super::rows::{FILLS, FillBind, FillRow};
-use super::{FillInsert, FillRecord, sql};
-use crate::db::convert::{from_i64, parse_money};
+use super::{FillInsert, FillRecord, LastTrade, sql};
+use crate::db::convert::{from_i64, parse_money, parse_variant};
 use sqlx::QueryBuilder;
 
 use crate::db::dialect::{Batch, POSTGRES_BATCH, SQLITE_BATCH, on_backend};
@@ -177,20 +177,32 @@ impl Store {
         Ok(u64::try_from(count).unwrap_or(0))
     }
 
-    /// The largest venue trade id stored for each symbol that has fills: where a restarted
-    /// engine resumes reading its own trades from the venue, so fills made while it was down
-    /// are recovered (and those already stored are not asked for again).
+    /// The last trade stored for each symbol that has fills: its venue trade id and the sides
+    /// of ours stored on it. A restarted engine resumes reading its own trades from the venue
+    /// *at* that id, so fills made while it was down are recovered, including the other leg of
+    /// a self-trade whose first leg alone was stored, and those already stored are not applied
+    /// again.
     ///
     /// # Errors
     /// [`StoreError::Query`], [`StoreError::Corrupt`].
-    pub async fn last_trade_ids(&self) -> Result<BTreeMap<String, u64>, StoreError> {
-        let rows: Vec<(String, i64)> = on_backend!(self, sql = sql::LAST_TRADE_IDS, |pool| {
+    pub async fn last_trades(&self) -> Result<BTreeMap<String, LastTrade>, StoreError> {
+        let rows: Vec<(String, i64, String)> = on_backend!(self, sql = sql::LAST_TRADES, |pool| {
             sqlx::query_as(sql).fetch_all(pool).await
         })
-        .map_err(StoreError::query("read the last trade id of each symbol"))?;
-        rows.into_iter()
-            .map(|(symbol, id)| Ok((symbol, from_i64(FILLS, "trade_id", id)?)))
-            .collect()
+        .map_err(StoreError::query("read the last trade of each symbol"))?;
+        let mut last = BTreeMap::<String, LastTrade>::new();
+        for (symbol, id, side) in rows {
+            let trade_id = from_i64(FILLS, "trade_id", id)?;
+            let side = parse_variant(FILLS, "side", &side)?;
+            last.entry(symbol)
+                .or_insert(LastTrade {
+                    trade_id,
+                    sides: Vec::with_capacity(1),
+                })
+                .sides
+                .push(side);
+        }
+        Ok(last)
     }
 
     /// The executed quantity of the order with `client_order_id`: the exact sum of its stored

@@ -110,6 +110,17 @@ impl From<Fill> for FillRecord {
     }
 }
 
+/// The last trade stored on a symbol ([`Store::last_trades`](crate::Store::last_trades)):
+/// where a restarted engine's fill recovery resumes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LastTrade {
+    /// The largest venue trade id stored on the symbol.
+    pub trade_id: u64,
+    /// The sides of ours stored on that trade, in order (both when a self-trade's two legs
+    /// are stored).
+    pub sides: Vec<Side>,
+}
+
 /// Whether [`Store::insert_fill`](crate::Store::insert_fill) stored a fill.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FillInsert {

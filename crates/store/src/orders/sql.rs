@@ -173,9 +173,14 @@ pub(super) const COUNT_FILLS: Sql = Sql {
     postgres: "SELECT COUNT(*) FROM fills WHERE ($1::text IS NULL OR symbol = $1)",
 };
 
-/// The largest trade id stored per symbol.
-pub(super) const LAST_TRADE_IDS: Sql =
-    Sql::both("SELECT symbol, MAX(trade_id) FROM fills GROUP BY symbol ORDER BY symbol");
+/// Every fill stored on the largest trade id of each symbol (two when both legs of a
+/// self-trade are ours).
+pub(super) const LAST_TRADES: Sql = Sql::both(
+    "SELECT f.symbol, f.trade_id, f.side FROM fills f \
+     JOIN (SELECT symbol, MAX(trade_id) AS trade_id FROM fills GROUP BY symbol) last \
+     ON f.symbol = last.symbol AND f.trade_id = last.trade_id \
+     ORDER BY f.symbol, f.side",
+);
 
 /// The executed quantity of each fill of client order id `$1`.
 pub(super) const FILL_QTYS_OF_ORDER: Sql = Sql {
