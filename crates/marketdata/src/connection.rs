@@ -93,6 +93,8 @@ impl StreamConfig {
 /// When a frame was received.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Received {
+    /// The instant of receipt, for the processing latency measured on this host.
+    pub at: Instant,
     /// Monotonic nanoseconds (for latency), from the supervisor's start.
     pub mono_ns: u64,
     /// Wall-clock nanoseconds since the Unix epoch (for records).
@@ -277,11 +279,13 @@ async fn serve<H: FrameHandler>(
 }
 
 fn received(started: Instant) -> Received {
+    let at = Instant::now();
     let wall = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());
     Received {
-        mono_ns: u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX),
+        at,
+        mono_ns: u64::try_from(at.duration_since(started).as_nanos()).unwrap_or(u64::MAX),
         wall_ns: u64::try_from(wall).unwrap_or(u64::MAX),
     }
 }

@@ -540,6 +540,7 @@ mod tests {
         let symbols = vec!["BTCUSDT".to_owned(), "ETHUSDT".to_owned()];
         let mut recorder = Recorder::new(sink.sender(), symbols, requests);
         let received = Received {
+            at: std::time::Instant::now(),
             mono_ns: 1,
             wall_ns: 1_723_161_255_030_314_667,
         };

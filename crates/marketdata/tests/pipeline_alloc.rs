@@ -44,6 +44,7 @@ fn frames_allocate_nothing_per_message_after_warm_up_on_the_real_capture() {
     let (mut depth_frames, mut other_frames) = (0_u64, 0_u64);
     for (index, message) in messages.iter().enumerate() {
         let received = Received {
+            at: std::time::Instant::now(),
             mono_ns: message.recv_ns,
             wall_ns: message.recv_ns,
         };

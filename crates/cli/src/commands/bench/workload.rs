@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use kestrel_marketdata::connection::Received;
@@ -127,6 +128,9 @@ impl Workload {
 /// depth message's symbol, as in a one-symbol capture), or a stream frame.
 fn message(recorded: RecordedMessage, origin_ns: u64, first_depth: &str) -> Message {
     let received = Received {
+        // When the workload was loaded: the pipeline's latency histogram records receipt →
+        // processed from it, which in a replay measures nothing, but costs what it costs.
+        at: Instant::now(),
         mono_ns: recorded.recv_ns.saturating_sub(origin_ns),
         wall_ns: recorded.recv_ns,
     };
