@@ -38,6 +38,32 @@ fn qty(raw: i64) -> Qty {
 }
 
 #[test]
+fn the_byte_scanner_takes_every_stream_frame_of_the_recording_enveloped_and_bare() {
+    let mut parser = MarketParser::new();
+    let mut scanned = 0;
+    for (number, line) in lines().iter().enumerate() {
+        if line.json.contains("lastUpdateId") {
+            assert!(
+                !parser.scans(line.json),
+                "a REST body is the general walk's"
+            );
+            continue;
+        }
+        // The recording holds combined-stream frames; a raw stream sends the event alone.
+        let bare = line
+            .json
+            .split_once(r#","data":"#)
+            .and_then(|(_, data)| data.strip_suffix('}'))
+            .unwrap_or_else(|| panic!("line {} is not enveloped", number + 1));
+        for frame in [line.json, bare] {
+            assert!(parser.scans(frame), "line {}: {frame}", number + 1);
+        }
+        scanned += 1;
+    }
+    assert_eq!(scanned, 93_953, "every line but the snapshot");
+}
+
+#[test]
 fn every_line_of_the_recording_parses_into_the_expected_event_kinds() {
     let lines = lines();
     assert_eq!(lines.len(), 93_954, "lines in the recording");

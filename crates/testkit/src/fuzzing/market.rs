@@ -24,10 +24,10 @@ const WARM_UP: [&str; 3] = [
 ];
 
 /// `MarketParser::parse` on one frame (the input as text, or the frame its recipe builds: see
-/// `frames.rs`), every way it can run (sonic-rs and serde_json; the fast path and the general
-/// walk; a fresh parser and one that has parsed other frames): the ways agree, an event holds
-/// only values in range, and its fields are what an independent `serde_json` reading of the
-/// frame finds.
+/// `frames.rs`), every way it can run (sonic-rs and serde_json; the fast paths, byte scanner
+/// then serde pass, and the general walk; a fresh parser and one that has parsed other
+/// frames): the ways agree, an event holds only values in range, and its fields are what an
+/// independent `serde_json` reading of the frame finds.
 pub fn market_frame(data: &[u8]) {
     let Some(frame) = frame_text(data) else {
         return;

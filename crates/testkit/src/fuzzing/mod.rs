@@ -5,7 +5,7 @@
 //!
 //! | target | parser | invariants |
 //! |---|---|---|
-//! | `market_frame` | `MarketParser::parse` | fast path = general walk; JSON libraries agree; a used parser = a fresh one; values in range; fields = an independent `serde_json` reading |
+//! | `market_frame` | `MarketParser::parse` | fast paths (byte scanner, serde pass) = general walk; JSON libraries agree; a used parser = a fresh one; values in range; fields = an independent `serde_json` reading |
 //! | `depth_snapshot` | `MarketParser::parse_depth_snapshot` | as above, and it agrees with `parse` |
 //! | `exchange_info` | `parse_exchange_info` | every listed symbol is kept or skipped, in order; filter values are non-negative and re-parse |
 //! | `recording_line` | `RecordingReader` | never fails; the counts add up; gzip reads as plain; written messages read back the same |

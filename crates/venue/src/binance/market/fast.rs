@@ -213,36 +213,36 @@ struct EventReader<'b, 'de> {
     bare_stream: Option<&'b mut Option<&'de str>>,
 }
 
-/// The typed fields of the covered events, as read so far.
+/// The typed fields of the covered events, as read so far (by this pass or the byte scanner).
 #[derive(Default)]
 #[allow(non_snake_case)]
-struct Fields<'de> {
-    s: Option<&'de str>,
-    E: Option<u64>,
-    T: Option<u64>,
-    U: Option<u64>,
-    u: Option<u64>,
-    pu: Option<u64>,
-    t: Option<u64>,
-    a_id: Option<u64>,
-    f: Option<u64>,
-    l: Option<u64>,
-    p: Option<i64>,
-    q: Option<i64>,
-    b_px: Option<i64>,
-    a_px: Option<i64>,
-    B: Option<i64>,
-    A: Option<i64>,
-    m: Option<bool>,
-    X: Option<Option<&'de str>>,
-    nq: Option<Option<i64>>,
-    b_levels: bool,
-    a_levels: bool,
+pub(super) struct Fields<'de> {
+    pub(super) s: Option<&'de str>,
+    pub(super) E: Option<u64>,
+    pub(super) T: Option<u64>,
+    pub(super) U: Option<u64>,
+    pub(super) u: Option<u64>,
+    pub(super) pu: Option<u64>,
+    pub(super) t: Option<u64>,
+    pub(super) a_id: Option<u64>,
+    pub(super) f: Option<u64>,
+    pub(super) l: Option<u64>,
+    pub(super) p: Option<i64>,
+    pub(super) q: Option<i64>,
+    pub(super) b_px: Option<i64>,
+    pub(super) a_px: Option<i64>,
+    pub(super) B: Option<i64>,
+    pub(super) A: Option<i64>,
+    pub(super) m: Option<bool>,
+    pub(super) X: Option<Option<&'de str>>,
+    pub(super) nq: Option<Option<i64>>,
+    pub(super) b_levels: bool,
+    pub(super) a_levels: bool,
 }
 
 /// Which covered event is being read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
+pub(super) enum EventKind {
     BookTicker,
     Trade,
     AggTrade,
@@ -254,10 +254,10 @@ impl<'de> EventReader<'_, 'de> {
     #[inline]
     fn read<M: MapAccess<'de>>(mut self, map: &mut M) -> Result<Option<FastEvent<'de>>, M::Error> {
         let kind = match map.next_value::<&'de str>()? {
-            "bookTicker" => Kind::BookTicker,
-            "trade" => Kind::Trade,
-            "aggTrade" => Kind::AggTrade,
-            "depthUpdate" => Kind::Depth,
+            "bookTicker" => EventKind::BookTicker,
+            "trade" => EventKind::Trade,
+            "aggTrade" => EventKind::AggTrade,
+            "depthUpdate" => EventKind::Depth,
             _ => return drain_map_ref(map).map(|()| None),
         };
         let mut fields = Fields::default();
@@ -273,12 +273,12 @@ impl<'de> EventReader<'_, 'de> {
     #[inline]
     fn field<M: MapAccess<'de>>(
         &mut self,
-        kind: Kind,
+        kind: EventKind,
         key: Key,
         map: &mut M,
         fields: &mut Fields<'de>,
     ) -> Result<bool, M::Error> {
-        use Kind::{AggTrade as Agg, BookTicker as Bt, Depth as Dp, Trade as Tr};
+        use EventKind::{AggTrade as Agg, BookTicker as Bt, Depth as Dp, Trade as Tr};
         let ok = match (kind, key) {
             (_, Key::EventTime) => put(&mut fields.E, map.next_value()?),
             (_, Key::TxTime) => put(&mut fields.T, map.next_value()?),
@@ -352,20 +352,20 @@ impl<'de> EventReader<'_, 'de> {
 impl<'de> Fields<'de> {
     /// The event, when every required field was read.
     #[inline]
-    fn finish(self, kind: Kind) -> Option<FastEvent<'de>> {
+    pub(super) fn finish(self, kind: EventKind) -> Option<FastEvent<'de>> {
         let times = ExchangeTimes {
             event_ms: self.E?,
             transaction_ms: self.T?,
         };
         Some(match kind {
-            Kind::BookTicker => FastEvent::BookTicker(BookTicker {
+            EventKind::BookTicker => FastEvent::BookTicker(BookTicker {
                 symbol: self.s?,
                 update_id: self.u?,
                 times,
                 bid: Level::new(Price::from_raw(self.b_px?), Qty::from_raw(self.B?)),
                 ask: Level::new(Price::from_raw(self.a_px?), Qty::from_raw(self.A?)),
             }),
-            Kind::Trade => FastEvent::Trade(TradeEvent {
+            EventKind::Trade => FastEvent::Trade(TradeEvent {
                 symbol: self.s?,
                 trade_id: self.t?,
                 times,
@@ -374,7 +374,7 @@ impl<'de> Fields<'de> {
                 buyer_is_maker: self.m?,
                 trade_type: self.X.flatten(),
             }),
-            Kind::AggTrade => FastEvent::AggTrade(AggTrade {
+            EventKind::AggTrade => FastEvent::AggTrade(AggTrade {
                 symbol: self.s?,
                 agg_trade_id: self.a_id?,
                 first_trade_id: self.f?,
@@ -385,14 +385,14 @@ impl<'de> Fields<'de> {
                 non_rpi_qty: self.nq.flatten().map(Qty::from_raw),
                 buyer_is_maker: self.m?,
             }),
-            Kind::Depth if self.b_levels && self.a_levels => FastEvent::Depth(DepthHead {
+            EventKind::Depth if self.b_levels && self.a_levels => FastEvent::Depth(DepthHead {
                 symbol: self.s?,
                 times,
                 first_update_id: self.U?,
                 final_update_id: self.u?,
                 prev_final_update_id: self.pu?,
             }),
-            Kind::Depth => return None,
+            EventKind::Depth => return None,
         })
     }
 }

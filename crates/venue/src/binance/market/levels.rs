@@ -106,9 +106,16 @@ impl LevelsSeed<'_> {
 /// state) for any other text, which the general path then decides.
 #[inline]
 pub(super) fn scan_levels(raw: &[u8], out: &mut Vec<Level>) -> Option<()> {
+    scan_levels_prefix(raw, out)?.is_empty().then_some(())
+}
+
+/// As [`scan_levels`] for a list at the start of `bytes` (the byte scanner's case, where the
+/// frame goes on after it): the bytes after its closing `]`.
+#[inline]
+pub(super) fn scan_levels_prefix<'b>(bytes: &'b [u8], out: &mut Vec<Level>) -> Option<&'b [u8]> {
     out.clear();
-    let mut rest = match raw {
-        [b'[', b']'] => return Some(()),
+    let mut rest = match bytes {
+        [b'[', b']', rest @ ..] => return Some(rest),
         [b'[', rest @ ..] => rest,
         _ => return None,
     };
@@ -128,9 +135,9 @@ pub(super) fn scan_levels(raw: &[u8], out: &mut Vec<Level>) -> Option<()> {
             return None;
         }
         out.push(Level::new(Price::from_raw(price), Qty::from_raw(qty)));
-        match (separator, tail) {
-            (b',', tail) => rest = tail,
-            (b']', []) => return Some(()),
+        match separator {
+            b',' => rest = tail,
+            b']' => return Some(tail),
             _ => return None,
         }
     }

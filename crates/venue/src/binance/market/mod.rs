@@ -25,8 +25,9 @@
 //! market data: an error (it describes what was wrong and where), and a string with escape
 //! sequences (the JSON library unescapes it into a buffer of its own).
 //!
-//! Modules: `fast` reads the usual frame (Binance's key order and types) in one typed pass and
-//! declines anything else; `walk` is the general walk, which files every value it knows into a
+//! Modules: `scan` reads the usual frame byte by byte, exactly as Binance writes it, with no
+//! JSON library, and declines anything else; `fast` reads it in one typed serde pass
+//! (Binance's key order and types, any spacing) and declines anything else; `walk` is the general walk, which files every value it knows into a
 //! `record` whatever the key order (`keys` names the keys), and `normalise` turns that record
 //! into an event; the general walk decides every frame the fast pass declines and words every
 //! error. `levels` parses level arrays; [`floor`] is the parse-only baseline the benchmarks
@@ -42,6 +43,7 @@ mod keys;
 mod levels;
 mod normalise;
 mod record;
+mod scan;
 mod walk;
 
 #[cfg(test)]
@@ -125,11 +127,36 @@ impl MarketParser {
         recv: ReceiveTime,
     ) -> Result<MarketFrame<'a>, ParseError> {
         let fast = if fast::may_take(frame) {
-            self.fast_pass(frame)
+            scan::scan(frame, &mut self.levels).or_else(|| self.fast_pass(frame))
         } else {
             None
         };
         match fast {
+            Some(fast) => Ok(self.assemble(fast, recv)),
+            None => self.parse_general(frame, recv),
+        }
+    }
+
+    /// Whether the byte scanner, the first way in, takes `frame` (a frame it declines goes
+    /// on to the serde fast pass, then the general walk). For tests and benchmarks that check
+    /// which way real traffic takes; [`Self::parse`] returns the same either way.
+    pub fn scans(&mut self, frame: &str) -> bool {
+        fast::may_take(frame) && scan::scan(frame, &mut self.levels).is_some()
+    }
+
+    /// [`Self::parse`] without the byte scanner: the serde fast pass, then the general walk.
+    /// Tests hold it to the same results, so the fast pass stays right for the frames the
+    /// scanner declines.
+    #[cfg(test)]
+    fn parse_without_scan<'a>(
+        &'a mut self,
+        frame: &'a str,
+        recv: ReceiveTime,
+    ) -> Result<MarketFrame<'a>, ParseError> {
+        match fast::may_take(frame)
+            .then(|| self.fast_pass(frame))
+            .flatten()
+        {
             Some(fast) => Ok(self.assemble(fast, recv)),
             None => self.parse_general(frame, recv),
         }

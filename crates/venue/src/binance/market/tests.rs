@@ -1,12 +1,14 @@
 //! Unit tests of the frame parser: every frame shape, key order and malformed input, each run
-//! through both JSON libraries and both paths (fast and general), which must agree.
+//! through both JSON libraries and all three paths (byte scanner, serde fast pass, general
+//! walk), which must agree.
 
 use kestrel_model::book::Level;
 use kestrel_model::{Price, Qty, Rate};
 
 use super::*;
 
-/// Parses `frame` with the four parser set-ups (sonic-rs / serde_json × fast / general),
+/// Parses `frame` with the six parser set-ups (sonic-rs / serde_json × byte scanner first /
+/// serde fast pass first / general walk only),
 /// asserts they agree, and hands one result to `check`. Errors from the JSON libraries word
 /// syntax errors differently, so for `invalid_json` only the kind is compared.
 fn check_all(frame: &str, check: impl Fn(&Result<MarketFrame<'_>, ParseError>)) {
@@ -20,11 +22,15 @@ fn check_all(frame: &str, check: impl Fn(&Result<MarketFrame<'_>, ParseError>)) 
     };
     let mut sonic_general = sonic.clone();
     let mut serde_general = serde.clone();
+    let mut sonic_serde_fast = sonic.clone();
+    let mut serde_serde_fast = serde.clone();
     let results = [
         sonic.parse(frame, recv),
         sonic_general.parse_general(frame, recv),
+        sonic_serde_fast.parse_without_scan(frame, recv),
         serde.parse(frame, recv),
         serde_general.parse_general(frame, recv),
+        serde_serde_fast.parse_without_scan(frame, recv),
     ];
     for other in &results[1..] {
         match (&results[0], other) {
