@@ -101,24 +101,6 @@ impl SharedWords {
         true
     }
 
-    /// Hints the CPU to bring the cache lines of words `start..start + count` in for writing
-    /// (a hint only: nothing is read or written, and an address past the end is never formed).
-    /// The writer calls it for the next slot, which lies a slot's size away from the last one:
-    /// too far for the hardware prefetchers, so without the hint each publish stalls on cache
-    /// and TLB misses of memory last touched a whole lap ago.
-    #[inline]
-    pub(super) fn prefetch_for_write(&self, start: usize, count: usize) {
-        let Some(words) = self.words().get(start..start.saturating_add(count)) else {
-            return;
-        };
-        if !self.writable {
-            return;
-        }
-        for line in words.chunks(WORDS_PER_LINE) {
-            prefetch_line(line.as_ptr());
-        }
-    }
-
     /// Stores word `index`; ignored past the end or on a read-only mapping.
     #[inline]
     pub(super) fn store(&self, index: usize, value: u64, order: Ordering) {
@@ -129,22 +111,4 @@ impl SharedWords {
             word.store(value, order);
         }
     }
-}
-
-/// 64-bit words in a 64-byte cache line.
-const WORDS_PER_LINE: usize = 8;
-
-/// A write-intent prefetch of the cache line holding `word` (x86-64 `prefetchw`, a plain
-/// prefetch on CPUs without it); nothing on other architectures.
-#[inline]
-fn prefetch_line(word: *const AtomicU64) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::arch::x86_64::{_MM_HINT_ET0, _mm_prefetch};
-        // SAFETY: a prefetch is a hint that never faults or changes memory; `word` points into
-        // the mapping (taken from an in-bounds slice element).
-        unsafe { _mm_prefetch::<_MM_HINT_ET0>(word.cast::<i8>()) };
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = word;
 }

@@ -14,10 +14,6 @@ use super::{
 };
 use crate::codec;
 
-/// The most words of the next slot a publish prefetches: 16 cache lines (a 34-level depth
-/// update is about 10).
-const PREFETCH_MAX_WORDS: usize = 128;
-
 /// The single writer of a ring. Dropping it marks the ring closed for readers.
 pub struct RingWriter {
     words: SharedWords,
@@ -125,9 +121,6 @@ impl RingWriter {
         words.store_bytes(base + 2, message);
         words.store(base, stamp_done(seq), Ordering::Release);
         words.store(word::WRITE_SEQ, seq + 1, Ordering::Release);
-        // The next message is most likely about this one's size (the same stream).
-        let next_words = (2 + message.len().div_ceil(8)).min(PREFETCH_MAX_WORDS);
-        words.prefetch_for_write(self.geometry.slot_base(seq + 1), next_words);
         Ok(())
     }
 }
