@@ -48,13 +48,15 @@
 //! events on the bus as JSON — `orders.{symbol}` and `fills.{symbol}`, in process and on NATS.
 //!
 //! ```text
-//! OrderRequest ──► Engine::submit ── repeat ──► first answer again (journal insert-or-get)
-//!                        │ new: client order id from a journal-reserved block
+//! OrderRequest ──► Engine::submit ── repeat in this session ──► first answer again
+//!                        │ client order id from a journal-reserved block
 //!                        ▼
 //!                  Validator::validate(request, context, now)
 //!                        │ Refused ──► journaled rejection, order_requests_total{result="rejected"}
 //!                        ▼ Approved<OrderRequest> (rate slot taken, breaker permit held)
-//!                  journal pending ──► on_sending: journal sent ──► venue (driver)
+//!                  journal begin_sent (insert-or-get: a repeat gets its first answer, the
+//!                        │            approval is released; a new intent is written as sent,
+//!                        ▼            one durable write) ──► on_sending ──► venue (driver)
 //!                        │ answer / error classified as outcome::FailureClass
 //!                        ├─► breaker.record(outcome), venue counters.on_answer(headers)
 //!                        └─► RetryPolicy::decide ──► Resend / Query then adopt-resend-fail /

@@ -223,6 +223,42 @@ async fn a_pending_intent_refused_before_sending_is_journaled_as_rejected() {
     on_every_journal("contract_refusal", local_refusal).await;
 }
 
+fn begun_as_sent(label: &str, open: Open<'_>) {
+    let journal = open();
+    let Begun::New(sent) = journal.begin_sent(new_intent("r1", "k-1"), 10).unwrap() else {
+        panic!("{label}: a new request id");
+    };
+    assert_eq!(
+        (sent.state, sent.sends, sent.sent_at_ms),
+        (IntentState::Sent, 1, Some(10)),
+        "{label}"
+    );
+    let again = journal.begin_sent(new_intent("r1", "k-2"), 20).unwrap();
+    assert_eq!(
+        again,
+        Begun::Existing(sent.clone()),
+        "{label}: a repeat writes nothing"
+    );
+    let taken = journal.begin_sent(new_intent("r2", "k-1"), 30);
+    assert!(
+        matches!(taken, Err(JournalError::ClientIdTaken { ref owner, .. }) if owner == "r1"),
+        "{label}: {taken:?}"
+    );
+    let reopened = open();
+    assert_eq!(
+        reopened.unresolved().unwrap(),
+        vec![sent],
+        "{label}: r2 left nothing"
+    );
+    let resent = reopened.mark_sent("r1", 40).unwrap();
+    assert_eq!((resent.sends, resent.sent_at_ms), (2, Some(40)), "{label}");
+}
+
+#[tokio::test]
+async fn an_intent_begun_as_sent_is_journaled_sent_once_and_a_repeat_writes_nothing() {
+    on_every_journal("contract_begun_as_sent", begun_as_sent).await;
+}
+
 fn resends(label: &str, open: Open<'_>) {
     let journal = open();
     journal.begin(new_intent("r1", "k-1")).unwrap();

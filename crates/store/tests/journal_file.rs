@@ -73,6 +73,61 @@ async fn what_the_file_writes_the_store_reads_and_the_other_way_round() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_intent_begun_as_sent_is_one_write_and_a_repeat_or_taken_id_writes_nothing() {
+    let (ts, file) = sqlite_store().await;
+    let store = &ts.store;
+    let request = limit_request("req-1", "BTCUSDT");
+    let begun =
+        tokio::task::block_in_place(|| file.begin_sent_intent(&request, "k.1-1", 1_000, 1_001));
+    let Begin::New(sent) = begun.unwrap() else {
+        panic!("a new request id is journaled as new");
+    };
+    assert_eq!(
+        (sent.state, sent.attempts, sent.sent_ms, sent.created_ms),
+        (IntentState::Sent, 1, Some(1_001), 1_000)
+    );
+    assert_eq!(
+        store.unresolved_intents().await.unwrap(),
+        vec![sent.clone()]
+    );
+
+    // The same through the store's own API (PostgreSQL's way), from the file's intent.
+    let repeat = store
+        .begin_sent_intent(&request, "k.1-9", 2_000, 2_001)
+        .await
+        .unwrap();
+    assert_eq!(
+        repeat,
+        Begin::Existing(sent.clone()),
+        "a repeat writes nothing"
+    );
+    let other = limit_request("req-2", "BTCUSDT");
+    let taken =
+        tokio::task::block_in_place(|| file.begin_sent_intent(&other, "k.1-1", 2_002, 2_003));
+    let Err(StoreError::ClientOrderIdTaken { held_by, .. }) = taken else {
+        panic!("a client order id serves one request: {taken:?}");
+    };
+    assert_eq!(held_by, "req-1");
+    assert_eq!(
+        ts.rows("order_intents").await,
+        1,
+        "the refused insert was rolled back"
+    );
+
+    let third = limit_request("req-3", "BTCUSDT");
+    let Begin::New(by_store) = store
+        .begin_sent_intent(&third, "k.1-3", 3_000, 3_001)
+        .await
+        .unwrap()
+    else {
+        panic!("a new request id through the store");
+    };
+    let read = file.intent_by_request_id("req-3").unwrap().unwrap();
+    assert_eq!((read.state, read.attempts), (IntentState::Sent, 1));
+    assert_eq!(read, by_store);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sequence_blocks_from_the_file_and_the_store_never_overlap() {
     let (ts, file) = sqlite_store().await;
     let a = tokio::task::block_in_place(|| file.next_client_sequence("k", 10)).unwrap();

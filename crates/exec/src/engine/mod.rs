@@ -11,11 +11,12 @@
 //! # One placement, step by step
 //!
 //! ```text
-//! submit ──► journal.begin (insert-or-get) ── repeat ──► Repeat(first answer) / InProgress
-//!   │ new
-//!   ├─ halted / Validator refusal ──► journal.record_rejection, Refused
+//! submit ── halted / Validator refusal ──► journal.begin + record_rejection, Refused
 //!   ▼ Approved
-//! Place(NewOrder) ──► on_sending (journal.mark_sent) ──► wire ──► on_place_answer
+//! journal.begin_sent (insert-or-get) ── repeat ──► Repeat(first answer) / InProgress
+//!   │ new (journaled as sent: one durable write)
+//!   ▼
+//! Place(NewOrder) ──► on_sending (journal.mark_sent for a resend) ──► wire ──► on_place_answer
 //!        ▲                                                            │
 //!        │ Resend{after}   ◄── 429, 503, refused connection ──────────┤
 //!        │                                                            │ timeout, lost connection,
@@ -43,8 +44,9 @@
 //!
 //! | step | journal |
 //! |---|---|
-//! | [`Engine::submit`] | `begin` (insert-or-get); `record_rejection` for a refusal |
-//! | [`Engine::on_sending`] | `mark_sent` before every send (write-ahead) |
+//! | [`Engine::submit`], approved | `begin_sent` (insert-or-get, the intent written as sent: write-ahead of the first send) |
+//! | [`Engine::submit`], refused | `begin` (insert-or-get), then `record_rejection` |
+//! | [`Engine::on_sending`] | `mark_sent` before every resend (and before a first send held up past 100 ms) |
 //! | venue answer, stream evidence | `record_ack` |
 //! | found by query or REST after an unknown outcome | `resolve_adopted` |
 //! | venue refusal | `record_rejection` |
@@ -257,6 +259,13 @@ impl ExecEvent {
             Self::Fill(fill) => Topic::fills(&fill.symbol),
         }
     }
+}
+
+/// The client order id of a submission, and whether the engine generated it (then the
+/// generator moves on once the intent is journaled).
+struct IdChoice {
+    client_order_id: String,
+    generated: bool,
 }
 
 /// One order of the session and where its placement stands.
@@ -550,7 +559,8 @@ impl<J: Journal> Engine<J> {
     }
 
     /// Accepts, refuses or recognises a repeat of `request`, keyed by its `request_id` (module
-    /// docs). An approved request is journaled `pending` and tracked as `PENDING_SUBMIT`.
+    /// docs). An approved request is journaled as `sent` (its first send's write-ahead) and
+    /// tracked as `PENDING_SUBMIT`; a refused one is journaled with its refusal.
     ///
     /// # Errors
     /// [`EngineError::Journal`] when the intent cannot be written (nothing is sent then).
@@ -580,40 +590,47 @@ impl<J: Journal> Engine<J> {
         if let Some(repeat) = self.tracked_repeat(&request.request_id) {
             return Ok(repeat);
         }
-        let client_order_id = match self.begin_intent(&mut request, now)? {
-            Ok(client_order_id) => client_order_id,
-            Err(reply) => return Ok(reply),
-        };
-        let refusal = self
-            .precheck(&request)
-            .or_else(|| veto.map(|v| (v.code, v.message)));
-        if let Some(refusal) = refusal {
-            return self.refuse(request, client_order_id, refusal);
-        }
-        self.approve(request, client_order_id, ctx, now)
-    }
-
-    /// Assigns the client order id and journals the intent (insert-or-get): `Ok(id)` for a new
-    /// intent, `Err(reply)` for a request id the journal already holds or a client order id
-    /// another request holds.
-    fn begin_intent(
-        &mut self,
-        request: &mut OrderRequest,
-        now: Nanos,
-    ) -> Result<Result<String, Submit>, EngineError> {
         let generated = request.client_order_id.is_none();
         let client_order_id = match request.client_order_id.clone() {
             Some(id) => id,
             None => self.peek_id()?,
         };
         request.client_order_id = Some(client_order_id.clone());
+        let id = IdChoice {
+            client_order_id,
+            generated,
+        };
+        let refusal = self
+            .precheck(&request)
+            .or_else(|| veto.map(|v| (v.code, v.message)));
+        if let Some(refusal) = refusal {
+            return self.refuse(request, id, now, refusal);
+        }
+        self.approve(request, id, ctx, now)
+    }
+
+    /// Journals the intent of `request` under `id` (insert-or-get), as already sent at
+    /// `sent_at_ms` when given ([`Journal::begin_sent`]): `Ok(())` for a new intent,
+    /// `Err(reply)` for a request id the journal already holds or a client order id another
+    /// request holds.
+    fn begin_intent(
+        &mut self,
+        request: &OrderRequest,
+        id: &IdChoice,
+        now: Nanos,
+        sent_at_ms: Option<u64>,
+    ) -> Result<Result<(), Submit>, EngineError> {
         let intent = NewIntent {
             request_id: request.request_id.clone(),
-            client_order_id: client_order_id.clone(),
+            client_order_id: id.client_order_id.clone(),
             request: request.clone(),
             created_at_ms: epoch_ms(now),
         };
-        match self.journal.begin(intent) {
+        let begun = match sent_at_ms {
+            Some(sent_at_ms) => self.journal.begin_sent(intent, sent_at_ms),
+            None => self.journal.begin(intent),
+        };
+        match begun {
             Ok(Begun::New(_)) => {}
             Ok(Begun::Existing(existing)) => return Ok(Err(journaled_repeat(existing))),
             Err(JournalError::ClientIdTaken {
@@ -627,18 +644,20 @@ impl<J: Journal> Engine<J> {
             }
             Err(error) => return Err(error.into()),
         }
-        if generated {
+        if id.generated {
             self.advance_id()?;
         }
-        Ok(Ok(client_order_id))
+        Ok(Ok(()))
     }
 
-    /// Validates a journaled request: approved → tracked and to be placed; refused → the
-    /// refusal journaled and answered.
+    /// Validates a request: approved → journaled as sent (one durable write before the first
+    /// send), tracked and to be placed; refused → journaled with its refusal and answered. A
+    /// request id the journal already holds gets its first answer, whatever the verdict (an
+    /// approval is released then).
     fn approve(
         &mut self,
         request: OrderRequest,
-        client_order_id: String,
+        id: IdChoice,
         ctx: &OrderContext<'_>,
         now: Nanos,
     ) -> Result<Submit, EngineError> {
@@ -647,17 +666,29 @@ impl<J: Journal> Engine<J> {
             Err(refused) => {
                 let code = refused.rejection.code().to_owned();
                 let message = refused.rejection.to_string();
-                return self.refuse(refused.request, client_order_id, (code, message));
+                return self.refuse(refused.request, id, now, (code, message));
             }
         };
         let approved_at = approved.approved_at();
         let request = approved.into_inner();
-        match NewOrder::from_request(&request) {
-            Ok(order) => Ok(self.track_new(request, order, approved_at)),
+        let order = match NewOrder::from_request(&request) {
+            Ok(order) => order,
             Err(error) => {
                 self.release_approval(now);
                 let refusal = ("invalid_request".to_owned(), error.to_string());
-                self.refuse(request, client_order_id, refusal)
+                return self.refuse(request, id, now, refusal);
+            }
+        };
+        let sent_at_ms = epoch_ms(now);
+        match self.begin_intent(&request, &id, now, Some(sent_at_ms)) {
+            Ok(Ok(())) => Ok(self.track_new(request, order, approved_at, sent_at_ms)),
+            Ok(Err(reply)) => {
+                self.release_approval(now);
+                Ok(reply)
+            }
+            Err(error) => {
+                self.release_approval(now);
+                Err(error)
             }
         }
     }
@@ -695,16 +726,21 @@ impl<J: Journal> Engine<J> {
         None
     }
 
-    /// Journals a refusal of a begun intent and answers it.
+    /// Journals the intent of a refused request with its refusal and answers it (a request id
+    /// the journal already holds gets its first answer instead).
     fn refuse(
         &mut self,
         request: OrderRequest,
-        client_order_id: String,
+        id: IdChoice,
+        now: Nanos,
         (code, message): (String, String),
     ) -> Result<Submit, EngineError> {
+        if let Err(reply) = self.begin_intent(&request, &id, now, None)? {
+            return Ok(reply);
+        }
         let answer = OrderAnswer::Rejected {
             request_id: request.request_id.clone(),
-            client_order_id: Some(client_order_id),
+            client_order_id: Some(id.client_order_id),
             code,
             message,
         };
@@ -737,7 +773,13 @@ impl<J: Journal> Engine<J> {
     }
 
     /// Starts tracking an approved order as `PENDING_SUBMIT`.
-    fn track_new(&mut self, request: OrderRequest, order: NewOrder, approved_at: Nanos) -> Submit {
+    fn track_new(
+        &mut self,
+        request: OrderRequest,
+        order: NewOrder,
+        approved_at: Nanos,
+        sent_at_ms: u64,
+    ) -> Submit {
         let client_order_id = order.client_order_id.clone();
         let request_id = request.request_id.clone();
         let mut tracked = Tracked::new(
@@ -745,6 +787,9 @@ impl<J: Journal> Engine<J> {
             request_id.clone(),
         );
         tracked.approved_at = Some(approved_at);
+        // Journaled as sent with its intent: the first send writes nothing more.
+        tracked.intent = IntentState::Sent;
+        tracked.sent_at_ms = Some(sent_at_ms);
         // New → PendingSubmit is always legal.
         let _ = apply_event(&mut tracked, OrderEvent::Queue, &mut self.events);
         self.requests

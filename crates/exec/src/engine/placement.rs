@@ -63,9 +63,11 @@ impl<J: Journal> Engine<J> {
             return Ok(SendGate::Stop(answer));
         }
         let tracked = tracked_in(&mut self.orders, client_order_id)?;
-        let intent = self.journal.mark_sent(&tracked.request_id, epoch_ms(now))?;
-        tracked.intent = IntentState::Sent;
-        tracked.sent_at_ms = intent.sent_at_ms;
+        if !first_send_journaled(tracked, epoch_ms(now)) {
+            let intent = self.journal.mark_sent(&tracked.request_id, epoch_ms(now))?;
+            tracked.intent = IntentState::Sent;
+            tracked.sent_at_ms = intent.sent_at_ms;
+        }
         tracked.sends = tracked.sends.saturating_add(1);
         tracked.queries = 0;
         if tracked.order.status == OrderStatus::PendingSubmit {
@@ -527,4 +529,21 @@ fn unknown(client_order_id: &str) -> EngineError {
     EngineError::UnknownOrder {
         client_order_id: client_order_id.to_owned(),
     }
+}
+
+/// How old the send time journaled with an intent ([`crate::journal::Journal::begin_sent`])
+/// may be when its first send goes out without a write of its own. The venue's acceptance
+/// window is judged from the journaled time, so it must not lag the real send by more than a
+/// small part of the clock margin ([`crate::retry::RetryPolicy::clock_margin`]); an older one
+/// (a placement task held up) is stamped again.
+const JOURNALED_SEND_MAX_AGE_MS: u64 = 100;
+
+/// Whether `tracked`'s first send was journaled with its intent, recently enough to go out
+/// as journaled at `now_ms`.
+fn first_send_journaled(tracked: &Tracked, now_ms: u64) -> bool {
+    tracked.sends == 0
+        && tracked.intent == IntentState::Sent
+        && tracked
+            .sent_at_ms
+            .is_some_and(|at| now_ms.saturating_sub(at) <= JOURNALED_SEND_MAX_AGE_MS)
 }

@@ -167,19 +167,59 @@ fn intent_state(engine: &Engine<MemoryJournal>, request_id: &str) -> IntentState
 }
 
 #[test]
+fn a_first_send_held_up_is_stamped_again_before_it_goes() {
+    let mut engine = engine();
+    place(&mut engine, "r1", T0);
+    let late = Nanos::from_nanos(T0.as_nanos() + 250 * 1_000_000);
+    assert_eq!(go(&mut engine, "t.1-1", late), 1);
+    let journaled = engine.journal().intent("r1").unwrap();
+    assert_eq!(
+        journaled.sent_at_ms,
+        Some(late.as_nanos() / 1_000_000),
+        "the acceptance window is judged from the real send, not from the intent's time"
+    );
+}
+
+#[test]
+fn a_refused_order_is_journaled_with_its_refusal_and_never_as_sent() {
+    let mut engine = engine();
+    let btc = btc();
+    let off_tick = request("r1", "62740.05");
+    let Submit::Refused(answer) = engine.submit(off_tick, &ctx(&btc), T0).unwrap() else {
+        panic!("an off-tick price is refused");
+    };
+    let journaled = engine.journal().intent("r1").unwrap();
+    assert_eq!(
+        (journaled.state, journaled.sends),
+        (IntentState::Rejected, 0)
+    );
+    assert_eq!(journaled.answer, Some(answer));
+}
+
+#[test]
 fn an_approved_order_is_journaled_before_the_send_and_acknowledged_after() {
     let mut engine = engine();
     let placement = place(&mut engine, "r1", T0);
     assert_eq!(placement.client_order_id, "t.1-1");
     assert_eq!(placement.order.client_order_id, "t.1-1");
-    assert_eq!(intent_state(&engine, "r1"), IntentState::Pending);
+    let journaled = engine.journal().intent("r1").unwrap();
+    assert_eq!(
+        (journaled.state, journaled.sends, journaled.sent_at_ms),
+        (IntentState::Sent, 1, Some(T0.as_nanos() / 1_000_000)),
+        "the write-ahead of the first send is made with the intent, before the send"
+    );
     assert_eq!(
         engine.order("t.1-1").unwrap().status,
         OrderStatus::PendingSubmit
     );
 
     assert_eq!(go(&mut engine, "t.1-1", T0), 1);
-    assert_eq!(intent_state(&engine, "r1"), IntentState::Sent);
+    let journaled = engine.journal().intent("r1").unwrap();
+    assert_eq!(
+        (journaled.state, journaled.sends),
+        (IntentState::Sent, 1),
+        "the first send writes nothing more"
+    );
     assert_eq!(
         engine.order("t.1-1").unwrap().status,
         OrderStatus::Submitted

@@ -203,7 +203,8 @@ impl Intent {
 /// What [`Journal::begin`] found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Begun {
-    /// The request id is new: the intent was written as `pending`.
+    /// The request id is new: the intent was written as `pending` (as `sent` by
+    /// [`Journal::begin_sent`]).
     New(Intent),
     /// The request id was seen before: its intent as it stands (with its first answer, if
     /// any). Nothing was written.
@@ -260,6 +261,21 @@ pub trait Journal: Send {
     /// [`JournalError::ClientIdTaken`] when a different request holds the client order id;
     /// [`JournalError::Storage`].
     fn begin(&self, intent: NewIntent) -> Result<Begun, JournalError>;
+
+    /// [`Journal::begin`] for a placement about to be written to the venue: a new intent is
+    /// recorded as sent once at `sent_at_ms`, as [`Journal::mark_sent`] would, so the first
+    /// send needs no write of its own. A repeat writes nothing, as with `begin`. The store's
+    /// journal makes both moves in one durable write.
+    ///
+    /// # Errors
+    /// As [`Journal::begin`] and [`Journal::mark_sent`].
+    fn begin_sent(&self, intent: NewIntent, sent_at_ms: u64) -> Result<Begun, JournalError> {
+        let request_id = intent.request_id.clone();
+        match self.begin(intent)? {
+            Begun::New(_) => self.mark_sent(&request_id, sent_at_ms).map(Begun::New),
+            existing @ Begun::Existing(_) => Ok(existing),
+        }
+    }
 
     /// Records a send at `sent_at_ms` (ms since the Unix epoch), returning the intent.
     ///

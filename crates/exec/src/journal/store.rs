@@ -150,6 +150,13 @@ impl Journal for StoreJournal {
         }
     }
 
+    fn begin_sent(&self, intent: NewIntent, sent_at_ms: u64) -> Result<Begun, JournalError> {
+        match self.call(Call::BeginSent { intent, sent_at_ms })? {
+            Reply::Begun(begun) => Ok(begun),
+            other => Err(other.unexpected("begin_sent")),
+        }
+    }
+
     fn mark_sent(&self, request_id: &str, sent_at_ms: u64) -> Result<Intent, JournalError> {
         let call = Call::MarkSent {
             request_id: request_id.to_owned(),
@@ -215,6 +222,10 @@ struct Request {
 /// What the journal thread is asked to do.
 enum Call {
     Begin(NewIntent),
+    BeginSent {
+        intent: NewIntent,
+        sent_at_ms: u64,
+    },
     MarkSent {
         request_id: String,
         sent_at_ms: u64,
@@ -321,7 +332,10 @@ struct Worker<'a> {
 impl Worker<'_> {
     fn handle(&mut self, call: Call) -> Result<Reply, JournalError> {
         match call {
-            Call::Begin(intent) => self.begin(intent).map(Reply::Begun),
+            Call::Begin(intent) => self.begin(intent, None).map(Reply::Begun),
+            Call::BeginSent { intent, sent_at_ms } => {
+                self.begin(intent, Some(sent_at_ms)).map(Reply::Begun)
+            }
             Call::MarkSent {
                 request_id,
                 sent_at_ms,
@@ -339,7 +353,8 @@ impl Worker<'_> {
         }
     }
 
-    fn begin(&mut self, new: NewIntent) -> Result<Begun, JournalError> {
+    /// Begins `new`, written as sent at `sent_at_ms` when given ([`Journal::begin_sent`]).
+    fn begin(&mut self, new: NewIntent, sent_at_ms: Option<u64>) -> Result<Begun, JournalError> {
         if new.request.request_id != new.request_id {
             return Err(storage(format!(
                 "store journal: intent {} carries a request with request id {}; the store keys \
@@ -348,8 +363,12 @@ impl Worker<'_> {
             )));
         }
         let (request, id, at) = (&new.request, &new.client_order_id, new.created_at_ms);
-        let begun = on_journal!(&self.backing, |journal| journal
-            .begin_intent(request, id, at))
+        let begun = match sent_at_ms {
+            None => on_journal!(&self.backing, |journal| journal
+                .begin_intent(request, id, at)),
+            Some(sent) => on_journal!(&self.backing, |journal| journal
+                .begin_sent_intent(request, id, at, sent)),
+        }
         .map_err(|e| journal_error(&new.request_id, e))?;
         let (is_new, stored) = match begun {
             Begin::New(stored) => (true, stored),

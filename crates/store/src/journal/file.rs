@@ -113,20 +113,7 @@ impl JournalFile {
         let row = NewIntentRow::new(request, client_order_id, now_ms)?;
         let inserted = {
             let _writing = self.write_gate.blocking_lock();
-            intent_rows(
-                &self.connection,
-                sql::INSERT_INTENT.sqlite,
-                params![
-                    row.request_id,
-                    row.client_order_id,
-                    row.symbol,
-                    row.side,
-                    row.order_type,
-                    row.quantity,
-                    row.request,
-                    row.now_ms,
-                ],
-            )
+            insert_intent(&self.connection, &row)
         };
         match inserted {
             Ok(rows) => match rows.into_iter().next() {
@@ -137,6 +124,60 @@ impl JournalFile {
                 self.after_unique_violation(request, client_order_id, source)
             }
             Err(source) => Err(self.failed("journal an order intent", source)),
+        }
+    }
+
+    /// [`Store::begin_sent_intent`], synchronously, in one transaction whose commit reaches
+    /// the disk before this returns: the intent is inserted and moved to `sent` together, one
+    /// flush for both (a repeat or a taken client order id rolls back and writes nothing).
+    ///
+    /// # Errors
+    /// As [`Store::begin_sent_intent`], with [`StoreError::Sqlite`] for the driver's errors.
+    pub fn begin_sent_intent(
+        &self,
+        request: &OrderRequest,
+        client_order_id: &str,
+        now_ms: u64,
+        sent_at_ms: u64,
+    ) -> Result<Begin, StoreError> {
+        let row = NewIntentRow::new(request, client_order_id, now_ms)?;
+        let change = Change::sent(sent_at_ms)?;
+        let sources = IntentState::Sent.sources();
+        let (Some(first), Some(last)) = (sources.first(), sources.last()) else {
+            return Err(self.refusal(client_order_id, IntentState::Sent));
+        };
+        let written = {
+            let _writing = self.write_gate.blocking_lock();
+            self.flushed(|connection| {
+                let transaction = connection.unchecked_transaction()?;
+                let inserted = insert_intent(&transaction, &row)?;
+                if inserted.is_empty() {
+                    return Ok(None);
+                }
+                let sources = (*first, *last);
+                let moved = move_intent(
+                    &transaction,
+                    client_order_id,
+                    IntentState::Sent,
+                    &change,
+                    sources,
+                )?;
+                // A fresh `pending` intent always moves to `sent`; should it not, roll back.
+                let sent = moved
+                    .into_iter()
+                    .next()
+                    .ok_or(rusqlite::Error::QueryReturnedNoRows)?;
+                transaction.commit()?;
+                Ok(Some(sent))
+            })
+        };
+        match written {
+            Ok(Some(sent)) => Ok(Begin::New(sent.into_intent()?)),
+            Ok(None) => self.existing_intent(&request.request_id),
+            Err(source) if is_unique_violation(&source) => {
+                self.after_unique_violation(request, client_order_id, source)
+            }
+            Err(source) => Err(self.failed("journal an order intent as sent", source)),
         }
     }
 
@@ -301,22 +342,11 @@ impl JournalFile {
         let (Some(first), Some(last)) = (sources.first(), sources.last()) else {
             return Err(self.refusal(client_order_id, to));
         };
-        let binds = params![
-            to.as_str(),
-            change.venue_order_id,
-            change.reject_code,
-            change.reason,
-            change.answer,
-            i64::from(to == IntentState::Sent),
-            change.now_ms,
-            client_order_id,
-            first.as_str(),
-            last.as_str(),
-        ];
         let moved = {
             let _writing = self.write_gate.blocking_lock();
-            let run =
-                |connection: &Connection| intent_rows(connection, sql::TRANSITION.sqlite, binds);
+            let run = |connection: &Connection| {
+                move_intent(connection, client_order_id, to, &change, (*first, *last))
+            };
             if to == IntentState::Sent {
                 self.flushed(run)
             } else {
@@ -383,6 +413,51 @@ impl JournalFile {
             source,
         }
     }
+}
+
+/// The insert-or-nothing of a new intent: its row, or none when the request id is taken.
+fn insert_intent(
+    connection: &Connection,
+    row: &NewIntentRow<'_>,
+) -> rusqlite::Result<Vec<IntentRow>> {
+    intent_rows(
+        connection,
+        sql::INSERT_INTENT.sqlite,
+        params![
+            row.request_id,
+            row.client_order_id,
+            row.symbol,
+            row.side,
+            row.order_type,
+            row.quantity,
+            row.request,
+            row.now_ms,
+        ],
+    )
+}
+
+/// The transition statement: moves the intent of `client_order_id` to `to` with `change` if
+/// its state lies in `sources` (the first and last of the move's source states).
+fn move_intent(
+    connection: &Connection,
+    client_order_id: &str,
+    to: IntentState,
+    change: &Change,
+    sources: (IntentState, IntentState),
+) -> rusqlite::Result<Vec<IntentRow>> {
+    let binds = params![
+        to.as_str(),
+        change.venue_order_id,
+        change.reject_code,
+        change.reason,
+        change.answer,
+        i64::from(to == IntentState::Sent),
+        change.now_ms,
+        client_order_id,
+        sources.0.as_str(),
+        sources.1.as_str(),
+    ];
+    intent_rows(connection, sql::TRANSITION.sqlite, binds)
 }
 
 /// Runs a statement that returns intent rows, stepping it to the end (so an insert or update

@@ -290,6 +290,30 @@ impl Store {
         }
     }
 
+    /// [`Store::begin_intent`] for a placement about to be written to the venue: a new intent
+    /// is then marked sent at `sent_at_ms` ([`Store::mark_sent`]). A repeat or a taken client
+    /// order id writes nothing, as with `begin_intent`. (The synchronous
+    /// [`JournalFile::begin_sent_intent`](crate::JournalFile::begin_sent_intent) makes both
+    /// moves in one flushed commit.)
+    ///
+    /// # Errors
+    /// As [`Store::begin_intent`] and [`Store::mark_sent`].
+    pub async fn begin_sent_intent(
+        &self,
+        request: &OrderRequest,
+        client_order_id: &str,
+        now_ms: u64,
+        sent_at_ms: u64,
+    ) -> Result<Begin, StoreError> {
+        match self.begin_intent(request, client_order_id, now_ms).await? {
+            Begin::New(_) => self
+                .mark_sent(client_order_id, sent_at_ms)
+                .await
+                .map(Begin::New),
+            existing @ Begin::Existing(_) => Ok(existing),
+        }
+    }
+
     /// Marks the intent as handed to the venue (`pending`/`sent` → `sent`) and counts the
     /// attempt; call it before the bytes are written.
     ///
