@@ -110,21 +110,7 @@ impl JournalFile {
         client_order_id: &str,
         now_ms: u64,
     ) -> Result<Begin, StoreError> {
-        let row = NewIntentRow::new(request, client_order_id, now_ms)?;
-        let inserted = {
-            let _writing = self.write_gate.blocking_lock();
-            insert_intent(&self.connection, &row)
-        };
-        match inserted {
-            Ok(rows) => match rows.into_iter().next() {
-                Some(new) => Ok(Begin::New(new.into_intent()?)),
-                None => self.existing_intent(&request.request_id),
-            },
-            Err(source) if is_unique_violation(&source) => {
-                self.after_unique_violation(request, client_order_id, source)
-            }
-            Err(source) => Err(self.failed("journal an order intent", source)),
-        }
+        self.begin(request, client_order_id, now_ms, None)
     }
 
     /// [`Store::begin_sent_intent`], synchronously, in one transaction whose commit reaches
@@ -140,44 +126,35 @@ impl JournalFile {
         now_ms: u64,
         sent_at_ms: u64,
     ) -> Result<Begin, StoreError> {
+        let sent = Change::sent(sent_at_ms)?;
+        self.begin(request, client_order_id, now_ms, Some(sent))
+    }
+
+    /// Inserts the intent (insert-or-get), moved to `sent` with `sent` in the same flushed
+    /// transaction when given.
+    fn begin(
+        &self,
+        request: &OrderRequest,
+        client_order_id: &str,
+        now_ms: u64,
+        sent: Option<Change>,
+    ) -> Result<Begin, StoreError> {
         let row = NewIntentRow::new(request, client_order_id, now_ms)?;
-        let change = Change::sent(sent_at_ms)?;
-        let sources = IntentState::Sent.sources();
-        let (Some(first), Some(last)) = (sources.first(), sources.last()) else {
-            return Err(self.refusal(client_order_id, IntentState::Sent));
-        };
         let written = {
             let _writing = self.write_gate.blocking_lock();
-            self.flushed(|connection| {
-                let transaction = connection.unchecked_transaction()?;
-                let inserted = insert_intent(&transaction, &row)?;
-                if inserted.is_empty() {
-                    return Ok(None);
-                }
-                let sources = (*first, *last);
-                let moved = move_intent(
-                    &transaction,
-                    client_order_id,
-                    IntentState::Sent,
-                    &change,
-                    sources,
-                )?;
-                // A fresh `pending` intent always moves to `sent`; should it not, roll back.
-                let sent = moved
-                    .into_iter()
-                    .next()
-                    .ok_or(rusqlite::Error::QueryReturnedNoRows)?;
-                transaction.commit()?;
-                Ok(Some(sent))
-            })
+            match &sent {
+                None => insert_intent(&self.connection, &row).map(|rows| rows.into_iter().next()),
+                Some(change) => self
+                    .flushed(|connection| insert_sent(connection, &row, client_order_id, change)),
+            }
         };
         match written {
-            Ok(Some(sent)) => Ok(Begin::New(sent.into_intent()?)),
+            Ok(Some(new)) => Ok(Begin::New(new.into_intent()?)),
             Ok(None) => self.existing_intent(&request.request_id),
             Err(source) if is_unique_violation(&source) => {
                 self.after_unique_violation(request, client_order_id, source)
             }
-            Err(source) => Err(self.failed("journal an order intent as sent", source)),
+            Err(source) => Err(self.failed("journal an order intent", source)),
         }
     }
 
@@ -338,15 +315,10 @@ impl JournalFile {
         to: IntentState,
         change: Change,
     ) -> Result<Intent, StoreError> {
-        let sources = to.sources();
-        let (Some(first), Some(last)) = (sources.first(), sources.last()) else {
-            return Err(self.refusal(client_order_id, to));
-        };
         let moved = {
             let _writing = self.write_gate.blocking_lock();
-            let run = |connection: &Connection| {
-                move_intent(connection, client_order_id, to, &change, (*first, *last))
-            };
+            let run =
+                |connection: &Connection| move_intent(connection, client_order_id, to, &change);
             if to == IntentState::Sent {
                 self.flushed(run)
             } else {
@@ -436,15 +408,39 @@ fn insert_intent(
     )
 }
 
+/// The intent inserted and moved to `sent` with `change` in one transaction (committed by the
+/// caller's connection settings); `None`, with nothing written, when its request id is taken.
+fn insert_sent(
+    connection: &Connection,
+    row: &NewIntentRow<'_>,
+    client_order_id: &str,
+    change: &Change,
+) -> rusqlite::Result<Option<IntentRow>> {
+    let transaction = connection.unchecked_transaction()?;
+    if insert_intent(&transaction, row)?.is_empty() {
+        return Ok(None);
+    }
+    // A fresh `pending` intent always moves to `sent`; should it not, all is rolled back.
+    let sent = move_intent(&transaction, client_order_id, IntentState::Sent, change)?
+        .into_iter()
+        .next()
+        .ok_or(rusqlite::Error::QueryReturnedNoRows)?;
+    transaction.commit()?;
+    Ok(Some(sent))
+}
+
 /// The transition statement: moves the intent of `client_order_id` to `to` with `change` if
-/// its state lies in `sources` (the first and last of the move's source states).
+/// its state is one the move may come from (none moves to `pending`).
 fn move_intent(
     connection: &Connection,
     client_order_id: &str,
     to: IntentState,
     change: &Change,
-    sources: (IntentState, IntentState),
 ) -> rusqlite::Result<Vec<IntentRow>> {
+    let sources = to.sources();
+    let (Some(first), Some(last)) = (sources.first(), sources.last()) else {
+        return Ok(Vec::new());
+    };
     let binds = params![
         to.as_str(),
         change.venue_order_id,
@@ -454,8 +450,8 @@ fn move_intent(
         i64::from(to == IntentState::Sent),
         change.now_ms,
         client_order_id,
-        sources.0.as_str(),
-        sources.1.as_str(),
+        first.as_str(),
+        last.as_str(),
     ];
     intent_rows(connection, sql::TRANSITION.sqlite, binds)
 }
