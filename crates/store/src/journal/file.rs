@@ -43,9 +43,9 @@ use crate::db::{SQLITE_BUSY_TIMEOUT, Store, StoreError};
 /// uses it.
 pub struct JournalFile {
     /// The connection (`synchronous = NORMAL` between statements).
-    connection: Connection,
+    pub(crate) connection: Connection,
     /// The store's write lock.
-    write_gate: Arc<tokio::sync::Mutex<()>>,
+    pub(crate) write_gate: Arc<tokio::sync::Mutex<()>>,
     /// The file, for messages.
     target: Arc<str>,
 }
@@ -95,6 +95,11 @@ fn connect(path: &Path, target: &Arc<str>) -> Result<Connection, StoreError> {
         .map_err(failed)?;
     connection
         .pragma_update(None, "foreign_keys", true)
+        .map_err(failed)?;
+    // Its owner checkpoints when idle (`JournalFile::checkpoint`): no commit of the journal's
+    // pays for copying the log into the database.
+    connection
+        .pragma_update(None, "wal_autocheckpoint", 0)
         .map_err(failed)?;
     Ok(connection)
 }
@@ -156,6 +161,19 @@ impl JournalFile {
             }
             Err(source) => Err(self.failed("journal an order intent", source)),
         }
+    }
+
+    /// Copies what the write-ahead log holds into the database, as far as readers allow
+    /// (a passive checkpoint: it waits for no one). The journal's connection makes no
+    /// checkpoint on its own, so that none lands on an order's commit: its owner calls this
+    /// when no call waits.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`].
+    pub fn checkpoint(&self) -> Result<(), StoreError> {
+        self.connection
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+            .map_err(|e| self.failed("checkpoint the write-ahead log", e))
     }
 
     /// [`Store::mark_sent`], synchronously; the move reaches the disk before this returns.
@@ -378,7 +396,7 @@ impl JournalFile {
     }
 
     /// A driver error of `operation`.
-    fn failed(&self, operation: &'static str, source: rusqlite::Error) -> StoreError {
+    pub(crate) fn failed(&self, operation: &'static str, source: rusqlite::Error) -> StoreError {
         StoreError::Sqlite {
             operation,
             target: Arc::clone(&self.target),

@@ -16,6 +16,7 @@
 //! `Money` (fees, P&L) as text and NUMERIC(39, 16). Sums are taken in Rust with checked
 //! arithmetic, the same way on both backends.
 
+mod file;
 mod fills;
 mod rows;
 mod sql;
