@@ -9,9 +9,12 @@
 //! journal; see `journal::thread`): what arrives within [`PersistConfig::linger`] of a batch's
 //! first event, at most [`PersistConfig::max_batch`] events, as one fills insert (fill
 //! recovery resumes after the largest stored trade id, so the fills of a batch are stored all
-//! or none) then orders upserts of at most [`PersistConfig::rows_per_write`] rows each. The
-//! store's write lock is taken per write, so an order's journal write on the same SQLite file
-//! waits for one short upsert, not for every order state of a batch. Orders are upserted with their latest state in the batch
+//! or none) then orders upserts of at most [`PersistConfig::rows_per_write`] rows each. When
+//! the engine's journal is the store journal of the same database, the journal's thread writes
+//! these rows between its own calls ([`crate::journal::RowsWriter`]), so an order's journal
+//! write never queues behind them; otherwise the store's write lock is taken per write, so an
+//! order's journal write on the same SQLite file waits for one short upsert, not for every
+//! order state of a batch. Orders are upserted with their latest state in the batch
 //! ([`OrderRecord::from_order`], the store keeps the first `created_ms`); fills are inserted
 //! once per (symbol, trade id, side), a repeat being counted as a duplicate, not an error.
 //!
@@ -37,8 +40,8 @@ use kestrel_store::{FillInsert, FillRecord, OrderRecord, Store, StoreError};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::engine::ExecEvent;
-use crate::journal::StoreThreadError;
 use crate::journal::thread::spawn_store_thread;
+use crate::journal::{Rows, RowsWriter, StoreThreadError};
 
 /// How the persister batches, retries and stops.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,14 +126,23 @@ impl Persister {
     pub fn start(
         store: &StoreConfig,
         config: PersistConfig,
+        via: Option<RowsWriter>,
     ) -> Result<(PersistSender, Self), StoreThreadError> {
         let (sender, receiver) = mpsc::unbounded_channel();
         let (finished, done) = oneshot::channel();
         let stats = Arc::new(PersistStats::default());
         let counters = Arc::clone(&stats);
         spawn_store_thread("kestrel-persist", store, move |runtime, store| {
+            let via = via.filter(|via| {
+                let same = via.target() == store.target();
+                if !same {
+                    tracing::warn!(target: "kestrel::exec", journal = via.target(), store = store.target(), "the journal writes another database than the persister's; the persister writes its own");
+                }
+                same
+            });
             let writer = Writer {
                 store: store.clone(),
+                via,
                 stats: counters,
                 config,
             };
@@ -241,6 +253,8 @@ impl Batch {
 /// The persister's task state.
 struct Writer {
     store: Store,
+    /// The journal thread, which writes the rows when the journal is the store's.
+    via: Option<RowsWriter>,
     stats: Arc<PersistStats>,
     config: PersistConfig,
 }
@@ -284,7 +298,7 @@ impl Writer {
         if fills.is_empty() {
             return;
         }
-        let new = match self.retrying(|| self.store.insert_fills(fills)).await {
+        let new = match self.retrying(|| self.insert_fills(fills)).await {
             Ok(new) => new,
             Err(_) => self.write_fills_one_by_one(fills).await,
         };
@@ -301,7 +315,11 @@ impl Writer {
     async fn write_fills_one_by_one(&self, fills: &[FillRecord]) -> u64 {
         let mut new = 0;
         for fill in fills {
-            match self.retrying(|| self.store.insert_fill(fill)).await {
+            let insert = || async {
+                let _writing = self.store.write_lock().await;
+                self.store.insert_fill(fill).await
+            };
+            match self.retrying(insert).await {
                 Ok(FillInsert::New) => new += 1,
                 Ok(FillInsert::Duplicate) => {}
                 Err(error) => self.unstorable("fill", &fill.fill, &error),
@@ -314,7 +332,7 @@ impl Writer {
         if orders.is_empty() {
             return;
         }
-        let written = match self.retrying(|| self.store.upsert_orders(orders)).await {
+        let written = match self.retrying(|| self.upsert_orders(orders)).await {
             Ok(()) => len_u64(orders.len()),
             Err(_) => self.write_orders_one_by_one(orders).await,
         };
@@ -330,12 +348,39 @@ impl Writer {
     async fn write_orders_one_by_one(&self, orders: &[OrderRecord]) -> u64 {
         let mut written = 0;
         for order in orders {
-            match self.retrying(|| self.store.upsert_order(order)).await {
+            let upsert = || async {
+                let _writing = self.store.write_lock().await;
+                self.store.upsert_order(order).await
+            };
+            match self.retrying(upsert).await {
                 Ok(()) => written += 1,
                 Err(error) => self.unstorable("order", order, &error),
             }
         }
         written
+    }
+
+    /// Inserts `fills` all or none: on the journal thread when there is one (module docs),
+    /// else on the store under its write lock. Returns how many were new.
+    async fn insert_fills(&self, fills: &[FillRecord]) -> Result<u64, StoreError> {
+        if let Some(via) = &self.via
+            && let Some(done) = via.write(Rows::Fills(fills.to_vec())).await
+        {
+            return done;
+        }
+        let _writing = self.store.write_lock().await;
+        self.store.insert_fills(fills).await
+    }
+
+    /// Upserts `orders` as [`Writer::insert_fills`] inserts fills.
+    async fn upsert_orders(&self, orders: &[OrderRecord]) -> Result<(), StoreError> {
+        if let Some(via) = &self.via
+            && let Some(done) = via.write(Rows::Orders(orders.to_vec())).await
+        {
+            return done.map(drop);
+        }
+        let _writing = self.store.write_lock().await;
+        self.store.upsert_orders(orders).await
     }
 
     /// Runs `write` until it succeeds or fails for good, waiting a doubling delay after each
@@ -348,12 +393,7 @@ impl Writer {
         let mut delay = self.config.retry_min;
         let mut failures = 0u64;
         loop {
-            // The store's write lock: the journal's writes never meet ours in SQLite's busy
-            // handler.
-            let attempt = {
-                let _writing = self.store.write_lock().await;
-                write().await
-            };
+            let attempt = write().await;
             let error = match attempt {
                 Ok(value) => {
                     if failures > 0 {
@@ -384,7 +424,10 @@ impl Writer {
 /// Whether a failed write may succeed later (the database was unreachable or busy), as
 /// opposed to a row the store refuses whatever the database's state.
 const fn may_recover(error: &StoreError) -> bool {
-    matches!(error, StoreError::Query { .. } | StoreError::Connect { .. })
+    matches!(
+        error,
+        StoreError::Query { .. } | StoreError::Connect { .. } | StoreError::Sqlite { .. }
+    )
 }
 
 fn len_u64(len: usize) -> u64 {

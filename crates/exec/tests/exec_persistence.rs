@@ -19,13 +19,16 @@ use std::time::Duration;
 use kestrel_exec::OrderAnswer;
 use kestrel_exec::driver::StreamState;
 use kestrel_exec::engine::{CancelOutcome, ExecEvent};
+use kestrel_exec::journal::{Journal, StoreJournal};
 use kestrel_exec::persist::{PersistCounts, Persister};
 use kestrel_model::config::Transport;
 use kestrel_model::order::{Fill, Liquidity, Order, OrderEvent, OrderStatus};
 use kestrel_model::{Money, Price, Qty, Side};
 use kestrel_store::{OrderRecord, Store};
 use kestrel_venue::binance::orders::{OrderKey, TradeQuery};
-use support::store::{TestDatabase, persist_config, start_persisted, store, wait_persisted};
+use support::store::{
+    TestDatabase, journal, persist_config, start_persisted, store, wait_persisted,
+};
 use support::{
     Market, PATIENCE, SYMBOL, execution, limit, order_of, place, rest, sell_into_bids, start_sim,
     wait_for, wait_stream,
@@ -90,15 +93,41 @@ async fn wait_counts(persister: &Persister, done: impl Fn(&PersistCounts) -> boo
         .expect("the persister reached the expected counts in time");
 }
 
+/// Every database twice: the persister writing on its own store, and through the thread of a
+/// store journal on the same database (as the driver runs it).
+async fn routes(test: &str) -> Vec<(TestDatabase, Option<StoreJournal>)> {
+    let mut routes: Vec<(TestDatabase, Option<StoreJournal>)> = TestDatabase::all(test)
+        .await
+        .into_iter()
+        .map(|db| (db, None))
+        .collect();
+    for db in TestDatabase::all(&format!("{test}_via_journal")).await {
+        let journal = journal(&db);
+        routes.push((db, Some(journal)));
+    }
+    routes
+}
+
+fn route_label(db: &TestDatabase, journal: Option<&StoreJournal>) -> String {
+    let route = if journal.is_some() {
+        "through the journal's thread"
+    } else {
+        "on its own store"
+    };
+    format!("{} {route}", db.label())
+}
+
 #[tokio::test]
 async fn the_persister_keeps_every_event_while_the_database_fails_and_writes_them_when_it_is_back()
 {
-    for db in TestDatabase::all("persist_retry").await {
-        let label = db.label();
+    for (db, journal) in routes("persist_retry").await {
+        let label = route_label(&db, journal.as_ref());
         let store = store(&db).await;
         db.execute("ALTER TABLE fills RENAME TO fills_elsewhere")
             .await;
-        let (sender, persister) = Persister::start(&db.store_config(), persist_config()).unwrap();
+        let via = journal.as_ref().and_then(Journal::rows_writer);
+        let (sender, persister) =
+            Persister::start(&db.store_config(), persist_config(), via).unwrap();
         let fills = [fill(1, "0.004"), fill(2, "0.006")];
         for fill in &fills {
             sender.send(1_000, ExecEvent::Fill(fill.clone()));
@@ -144,12 +173,14 @@ async fn the_persister_keeps_every_event_while_the_database_fails_and_writes_the
 
 #[tokio::test]
 async fn a_repeated_fill_is_counted_as_a_duplicate_and_an_orders_states_in_a_batch_are_one_row() {
-    for db in TestDatabase::all("persist_duplicates").await {
-        let label = db.label();
+    for (db, journal) in routes("persist_duplicates").await {
+        let label = route_label(&db, journal.as_ref());
         let store = store(&db).await;
         db.execute("ALTER TABLE fills RENAME TO fills_elsewhere")
             .await;
-        let (sender, persister) = Persister::start(&db.store_config(), persist_config()).unwrap();
+        let via = journal.as_ref().and_then(Journal::rows_writer);
+        let (sender, persister) =
+            Persister::start(&db.store_config(), persist_config(), via).unwrap();
         sender.send(1_000, ExecEvent::Fill(fill(1, "0.004")));
         wait_counts(&persister, |c| c.failed_writes >= 1).await;
         // While the first batch waits for the database, the same fill again and two states of
@@ -183,9 +214,12 @@ async fn a_repeated_fill_is_counted_as_a_duplicate_and_an_orders_states_in_a_bat
 
 #[tokio::test]
 async fn a_fill_the_store_cannot_hold_is_dropped_alone_and_counted() {
-    for db in TestDatabase::all("persist_unstorable").await {
+    for (db, journal) in routes("persist_unstorable").await {
+        let label = route_label(&db, journal.as_ref());
         let store = store(&db).await;
-        let (sender, persister) = Persister::start(&db.store_config(), persist_config()).unwrap();
+        let via = journal.as_ref().and_then(Journal::rows_writer);
+        let (sender, persister) =
+            Persister::start(&db.store_config(), persist_config(), via).unwrap();
         sender.send(1_000, ExecEvent::Fill(fill(1, "0.004")));
         sender.send(1_000, ExecEvent::Fill(fill(u64::MAX, "0.001")));
         drop(sender);
@@ -193,10 +227,9 @@ async fn a_fill_the_store_cannot_hold_is_dropped_alone_and_counted() {
         assert_eq!(
             (counts.fills_new, counts.unstorable, counts.pending),
             (1, 1, 0),
-            "{}",
-            db.label()
+            "{label}"
         );
-        assert_eq!(store.count_fills(None).await.unwrap(), 1);
+        assert_eq!(store.count_fills(None).await.unwrap(), 1, "{label}");
     }
 }
 

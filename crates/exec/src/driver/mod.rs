@@ -407,7 +407,8 @@ impl<J: Journal + 'static> ExecDriver<J> {
         let (earlier, persist, persister) = match store {
             Some((store, config)) => {
                 let earlier = restore::load(store).await?;
-                let (sender, persister) = Persister::start(store, config)?;
+                let via = engine.journal().rows_writer();
+                let (sender, persister) = Persister::start(store, config, via)?;
                 (Some(earlier), Some(sender), Some(persister))
             }
             None => (None, None, None),

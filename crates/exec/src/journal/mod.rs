@@ -49,8 +49,8 @@ mod store;
 pub(crate) mod thread;
 
 pub use memory::MemoryJournal;
-pub use store::StoreJournal;
 pub(crate) use store::intent_from_store;
+pub use store::{Rows, RowsWriter, StoreJournal};
 pub use thread::StoreThreadError;
 
 use std::fmt;
@@ -322,6 +322,12 @@ pub trait Journal: Send {
     /// # Errors
     /// [`JournalError::Storage`].
     fn unresolved(&self) -> Result<Vec<Intent>, JournalError>;
+
+    /// Where the persister's rows go when this journal's thread should write them ([`RowsWriter`],
+    /// the store journal's); `None` (the default) leaves the persister to its own store.
+    fn rows_writer(&self) -> Option<RowsWriter> {
+        None
+    }
 
     /// Reserves `size` client order id sequence numbers of `prefix` and returns the first;
     /// no later call, in this process or after a restart, returns any of them again.

@@ -19,6 +19,17 @@
 //! way, with no async driver's worker thread in between (the send mark is on the path of every
 //! order to the venue). On PostgreSQL it runs the store's own async API on its runtime.
 //!
+//! # The persister's rows
+//!
+//! On SQLite the persister's orders and fills share the file, and its writes used to hold the
+//! file's write lock, through sqlx's worker thread, while an order's journal write waited. So
+//! the persister hands its rows to this thread ([`StoreJournal::rows_writer`], [`RowsWriter`])
+//! when the journal writes the persister's database: the thread writes them itself (through
+//! the file, synchronously, one transaction per batch), and only when no journal call is
+//! queued — an order's write waits at most for one batch in hand, never behind a queue of
+//! them. Once the journal is dropped, rows not yet written are handed back (the persister then
+//! writes them on its own store).
+//!
 //! # Keys and times
 //!
 //! The port moves intents by request id, the store by client order id. The thread keeps the
@@ -38,14 +49,15 @@
 //! sequence to their own variants, anything else to [`JournalError::Storage`] with the store's
 //! message.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::fmt;
+use std::sync::mpsc::TryRecvError;
 use std::sync::{Arc, mpsc};
 use std::thread::JoinHandle;
 
 use kestrel_model::config::StoreConfig;
 use kestrel_store::journal::JournalFile;
-use kestrel_store::{Begin, Store, StoreError};
+use kestrel_store::{Begin, FillRecord, OrderRecord, Store, StoreError};
 use tokio::runtime::Runtime;
 
 use super::thread::spawn_store_thread;
@@ -55,7 +67,7 @@ use crate::clock::Clock;
 
 /// The durable journal (module docs). Not `Clone`: one thread serves one journal.
 pub struct StoreJournal {
-    calls: Option<mpsc::Sender<Request>>,
+    calls: Option<mpsc::Sender<Message>>,
     thread: Option<JoinHandle<()>>,
     clock: Arc<dyn Clock + Send + Sync>,
     target: String,
@@ -106,7 +118,9 @@ impl StoreJournal {
     fn call(&self, call: Call) -> Result<Reply, JournalError> {
         let (reply, answer) = mpsc::sync_channel(1);
         let calls = self.calls.as_ref().ok_or_else(stopped)?;
-        calls.send(Request { call, reply }).map_err(|_| stopped())?;
+        calls
+            .send(Message::Call(Request { call, reply }))
+            .map_err(|_| stopped())?;
         answer.recv().map_err(|_| stopped())?
     }
 
@@ -132,8 +146,12 @@ impl StoreJournal {
 
 impl Drop for StoreJournal {
     fn drop(&mut self) {
-        // Closing the channel ends the thread's loop; it then closes the store.
-        drop(self.calls.take());
+        // The persister's `RowsWriter`s keep the channel open: say stop, then close it. The
+        // thread ends its loop (rows still waiting are left to the persister's own store) and
+        // closes the store.
+        if let Some(calls) = self.calls.take() {
+            let _ = calls.send(Message::Stop);
+        }
         if let Some(thread) = self.thread.take()
             && thread.join().is_err()
         {
@@ -148,6 +166,15 @@ impl Journal for StoreJournal {
             Reply::Begun(begun) => Ok(begun),
             other => Err(other.unexpected("begin")),
         }
+    }
+
+    /// A handle for the persister to have this journal's thread write its rows (module docs,
+    /// "The persister's rows").
+    fn rows_writer(&self) -> Option<RowsWriter> {
+        Some(RowsWriter {
+            messages: self.calls.clone()?,
+            target: self.target.clone(),
+        })
     }
 
     fn begin_sent(&self, intent: NewIntent, sent_at_ms: u64) -> Result<Begun, JournalError> {
@@ -213,6 +240,58 @@ impl Journal for StoreJournal {
     }
 }
 
+/// What the journal thread receives.
+enum Message {
+    /// A journal call: served before any rows waiting.
+    Call(Request),
+    /// The persister's rows: written when no journal call waits.
+    Rows(RowsJob),
+    /// The journal is being dropped.
+    Stop,
+}
+
+/// Rows of the persister's for the store, and where the outcome goes.
+struct RowsJob {
+    rows: Rows,
+    done: tokio::sync::oneshot::Sender<Result<u64, StoreError>>,
+}
+
+/// The persister's rows: orders to upsert (in batch order) or fills to insert (all or none).
+#[derive(Debug, Clone)]
+pub enum Rows {
+    /// Order states; the outcome counts nothing.
+    Orders(Vec<OrderRecord>),
+    /// Fills; the outcome is how many were new.
+    Fills(Vec<FillRecord>),
+}
+
+/// The persister's way to the journal thread ([`StoreJournal::rows_writer`]): its writes
+/// then run on the thread that writes the journal, between journal calls, never ahead of one
+/// that waits.
+#[derive(Debug, Clone)]
+pub struct RowsWriter {
+    messages: mpsc::Sender<Message>,
+    target: String,
+}
+
+impl RowsWriter {
+    /// The database the journal writes to (the persister checks it is its own).
+    #[must_use]
+    pub fn target(&self) -> &str {
+        &self.target
+    }
+
+    /// Has the journal thread write `rows`; its outcome, or `None` when the journal has
+    /// stopped (nothing was written then: write the rows another way).
+    pub async fn write(&self, rows: Rows) -> Option<Result<u64, StoreError>> {
+        let (done, outcome) = tokio::sync::oneshot::channel();
+        self.messages
+            .send(Message::Rows(RowsJob { rows, done }))
+            .ok()?;
+        outcome.await.ok()
+    }
+}
+
 /// One call and where its reply goes.
 struct Request {
     call: Call,
@@ -269,7 +348,7 @@ impl Reply {
 }
 
 /// Serves calls, one at a time, until the journal is dropped.
-fn serve(runtime: &Runtime, store: &Store, inbox: &mpsc::Receiver<Request>) {
+fn serve(runtime: &Runtime, store: &Store, inbox: &mpsc::Receiver<Message>) {
     let backing = match store.journal_file() {
         Ok(Some(file)) => Backing::File(file),
         Ok(None) => Backing::Pool { runtime, store },
@@ -286,10 +365,33 @@ fn serve(runtime: &Runtime, store: &Store, inbox: &mpsc::Receiver<Request>) {
     let mut worker = Worker {
         backing,
         client_ids: HashMap::new(),
+        writes: 0,
     };
-    while let Ok(Request { call, reply }) = inbox.recv() {
-        // The caller waits for the reply; should it be gone, the reply is simply not read.
-        let _ = reply.send(worker.handle(call));
+    // Rows wait here while journal calls are queued: an order's write is never behind them.
+    let mut rows: VecDeque<RowsJob> = VecDeque::new();
+    loop {
+        let message = match inbox.try_recv() {
+            Err(TryRecvError::Empty) if rows.is_empty() => {
+                worker.checkpoint_if_due();
+                inbox.recv().map_err(|_| TryRecvError::Disconnected)
+            }
+            other => other,
+        };
+        match message {
+            Ok(Message::Call(Request { call, reply })) => {
+                worker.writes += 1;
+                // The caller waits for the reply; should it be gone, it is simply not read.
+                let _ = reply.send(worker.handle(call));
+            }
+            Ok(Message::Rows(job)) => rows.push_back(job),
+            Ok(Message::Stop) | Err(TryRecvError::Disconnected) => break,
+            Err(TryRecvError::Empty) => {
+                if let Some(job) = rows.pop_front() {
+                    worker.writes += 1;
+                    let _ = job.done.send(worker.rows(job.rows));
+                }
+            }
+        }
     }
 }
 
@@ -327,7 +429,13 @@ struct Worker<'a> {
     backing: Backing<'a>,
     /// Request id → client order id, of the intents seen unresolved.
     client_ids: HashMap<String, String>,
+    /// Calls and row batches served since the last checkpoint.
+    writes: u32,
 }
+
+/// Writes between two checkpoints of the journal's file (each write adds a few pages to the
+/// log; SQLite's own default checkpoints every 1,000 pages).
+const CHECKPOINT_EVERY_WRITES: u32 = 200;
 
 impl Worker<'_> {
     fn handle(&mut self, call: Call) -> Result<Reply, JournalError> {
@@ -415,6 +523,34 @@ impl Worker<'_> {
         }
         .map_err(|e| journal_error(request_id, e))?;
         self.remember(stored)
+    }
+
+    /// On a file, checkpoints the write-ahead log when enough writes have gone into it; called
+    /// when no call waits (module docs of `kestrel_store::journal::file`'s `checkpoint`). A
+    /// failure is logged: the log only grows until the next one.
+    fn checkpoint_if_due(&mut self) {
+        if self.writes < CHECKPOINT_EVERY_WRITES {
+            return;
+        }
+        self.writes = 0;
+        if let Backing::File(file) = &self.backing
+            && let Err(error) = file.checkpoint()
+        {
+            tracing::warn!(target: "kestrel::exec", %error, "journal checkpoint failed");
+        }
+    }
+
+    /// Writes the persister's rows (as the store's `upsert_orders` / `insert_fills`).
+    fn rows(&self, rows: Rows) -> Result<u64, StoreError> {
+        match rows {
+            Rows::Orders(orders) => {
+                let count = u64::try_from(orders.len()).unwrap_or(u64::MAX);
+                on_journal!(&self.backing, |journal| journal.upsert_orders(&orders)).map(|()| count)
+            }
+            Rows::Fills(fills) => {
+                on_journal!(&self.backing, |journal| journal.insert_fills(&fills))
+            }
+        }
     }
 
     fn unresolved(&mut self) -> Result<Vec<Intent>, JournalError> {
