@@ -84,10 +84,7 @@ impl JournalFile {
     /// As [`Store::insert_fills`](crate::Store::insert_fills), with [`StoreError::Sqlite`] for
     /// the driver's errors.
     pub fn insert_fills(&self, fills: &[FillRecord]) -> Result<u64, StoreError> {
-        let rows = fills
-            .iter()
-            .map(FillBind::new)
-            .collect::<Result<Vec<_>, _>>()?;
+        let rows = FillBind::all(fills)?;
         if rows.is_empty() {
             return Ok(0);
         }

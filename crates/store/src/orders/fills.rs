@@ -105,10 +105,7 @@ impl Store {
     /// [`StoreError::OutOfRange`] before anything is written, for an id or time above
     /// `i64::MAX`; [`StoreError::Query`] (nothing is written).
     pub async fn insert_fills(&self, fills: &[FillRecord]) -> Result<u64, StoreError> {
-        let rows = fills
-            .iter()
-            .map(FillBind::new)
-            .collect::<Result<Vec<_>, _>>()?;
+        let rows = FillBind::all(fills)?;
         if rows.is_empty() {
             return Ok(0);
         }

@@ -143,6 +143,14 @@ pub(super) struct FillBind<'a> {
 }
 
 impl<'a> FillBind<'a> {
+    /// The rows for `records`, in order.
+    ///
+    /// # Errors
+    /// As [`FillBind::new`], for the first record that cannot be a row.
+    pub fn all(records: &'a [FillRecord]) -> Result<Vec<Self>, StoreError> {
+        records.iter().map(Self::new).collect()
+    }
+
     /// The row for `record`.
     ///
     /// # Errors
