@@ -13,7 +13,8 @@
 
 mod support;
 
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
 use kestrel_exec::OrderAnswer;
@@ -434,6 +435,46 @@ fn a_call_from_a_two_worker_runtime_with_both_workers_blocked_does_not_deadlock(
         assert_eq!(calls, Ok(Vec::new()), "{}", db.label());
     }
     drop(databases);
+    runtime.shutdown_timeout(Duration::from_secs(5));
+}
+
+/// On SQLite the journal writes on the caller's thread, a runtime worker on the order path.
+/// When another writer of the file holds the store's write lock, such a call waits for it —
+/// it neither fails, nor panics for blocking inside the runtime, nor writes beside the holder
+/// — and then writes.
+#[test]
+fn a_call_on_a_runtime_worker_waits_for_another_writer_of_the_file() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let db = TestDatabase::sqlite();
+    let journal = journal(&db);
+    let other_writer = runtime.block_on(support::store::store(&db));
+    let released = Arc::new(AtomicBool::new(false));
+    let (locked, lock_held) = tokio::sync::oneshot::channel::<()>();
+    let holder = {
+        let released = Arc::clone(&released);
+        runtime.spawn(async move {
+            let held = other_writer.write_lock().await;
+            locked.send(()).unwrap();
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            released.store(true, Ordering::SeqCst);
+            drop(held);
+        })
+    };
+    let call = runtime.spawn(async move {
+        lock_held.await.unwrap();
+        let begun = journal.begin(new_intent("r1", "k-1"));
+        (begun, released.load(Ordering::SeqCst), journal)
+    });
+    let (begun, waited, journal) = runtime.block_on(call).expect("the call's task panicked");
+    runtime.block_on(holder).unwrap();
+    assert!(matches!(begun, Ok(Begun::New(_))), "{begun:?}");
+    assert!(waited, "the call wrote while another writer held the lock");
+    assert_eq!(existing(&journal, "r1").client_order_id, "k-1");
+    drop(journal);
     runtime.shutdown_timeout(Duration::from_secs(5));
 }
 

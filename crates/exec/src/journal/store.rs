@@ -1,23 +1,26 @@
 //! [`StoreJournal`]: the journal port on `kestrel-store`'s durable order journal (SQLite or
 //! PostgreSQL, [`kestrel_store::journal`]).
 //!
-//! # One thread of its own
+//! # A thread of its own, and calls on the caller's
 //!
 //! The port is synchronous and is called from tokio worker threads, so the journal cannot use
 //! the caller's runtime: `Handle::block_on` panics there, and a store whose I/O the caller's
 //! runtime drives could wait for workers that are all blocked on the driver's mutex. So
 //! [`StoreJournal::open`] starts a thread (`kestrel-journal`) with a current-thread runtime and
-//! a [`Store`] opened (and migrated) on it (`super::thread`). Each call is a message on a std
-//! channel with a reply channel of its own; the thread runs calls one at a time, in the order
-//! sent, and replies once the store has committed the write (write-ahead: the caller sends the
-//! order only after that). The caller blocks on the reply alone. Dropping the journal closes
-//! the channel; the thread finishes the call in hand, closes the store and ends, and the drop
-//! waits for it.
+//! a [`Store`] opened (and migrated) on it (`super::thread`). Dropping the journal stops the
+//! thread: it finishes the work in hand, closes the store and ends, and the drop waits for it.
 //!
-//! On SQLite the thread makes its statements itself, synchronously, through the store's
-//! [`JournalFile`]: an order's journal writes then cost the statement and one hand-off each
-//! way, with no async driver's worker thread in between (the send mark is on the path of every
-//! order to the venue). On PostgreSQL it runs the store's own async API on its runtime.
+//! On SQLite the journal's statements go through the store's [`JournalFile`], synchronously,
+//! with no async driver in between, and the caller runs them on its own thread: an order's
+//! write-ahead then costs the statement and its flush, and no hand-off to another thread and
+//! back (each a wake-up, tens of microseconds on a busy host and more at the tail). The file
+//! and the thread's bookkeeping sit behind a mutex the journal thread shares for the
+//! persister's rows and the checkpoints. The write returns once committed (write-ahead: the
+//! caller sends the order only after that).
+//!
+//! On PostgreSQL each call is a message on a std channel with a reply channel of its own; the
+//! thread runs calls one at a time, in the order sent, on the store's own async API, and the
+//! caller blocks on the reply.
 //!
 //! # The persister's rows
 //!
@@ -51,9 +54,11 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
-use std::sync::mpsc::TryRecvError;
-use std::sync::{Arc, mpsc};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{RecvTimeoutError, TryRecvError};
+use std::sync::{Arc, Mutex, PoisonError, mpsc};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use kestrel_model::config::StoreConfig;
 use kestrel_store::journal::JournalFile;
@@ -68,6 +73,8 @@ use crate::clock::Clock;
 /// The durable journal (module docs). Not `Clone`: one thread serves one journal.
 pub struct StoreJournal {
     calls: Option<mpsc::Sender<Message>>,
+    /// On SQLite: the journal's state, called on the caller's thread (module docs).
+    file: Option<Arc<Shared<'static>>>,
     thread: Option<JoinHandle<()>>,
     clock: Arc<dyn Clock + Send + Sync>,
     target: String,
@@ -95,13 +102,15 @@ impl StoreJournal {
         clock: Arc<dyn Clock + Send + Sync>,
     ) -> Result<Self, JournalError> {
         let (calls, inbox) = mpsc::channel();
+        let (file_sender, file) = mpsc::sync_channel(1);
         let (thread, target) =
             spawn_store_thread("kestrel-journal", config, move |runtime, store| {
-                serve(runtime, store, &inbox);
+                serve(runtime, store, &inbox, &file_sender);
             })
             .map_err(|e| storage(format!("store journal: {e}")))?;
         Ok(Self {
             calls: Some(calls),
+            file: file.recv().ok().flatten(),
             thread: Some(thread),
             clock,
             target,
@@ -114,8 +123,12 @@ impl StoreJournal {
         &self.target
     }
 
-    /// Sends `call` to the journal thread and waits for its reply.
+    /// Runs `call`: on this thread on SQLite, else on the journal thread, waiting for its
+    /// reply.
     fn call(&self, call: Call) -> Result<Reply, JournalError> {
+        if let Some(file) = &self.file {
+            return file.call(call);
+        }
         let (reply, answer) = mpsc::sync_channel(1);
         let calls = self.calls.as_ref().ok_or_else(stopped)?;
         calls
@@ -147,8 +160,9 @@ impl StoreJournal {
 impl Drop for StoreJournal {
     fn drop(&mut self) {
         // The persister's `RowsWriter`s keep the channel open: say stop, then close it. The
-        // thread ends its loop (rows still waiting are left to the persister's own store) and
-        // closes the store.
+        // thread ends its loop (rows still waiting are left to the persister's own store),
+        // drops the file (this journal's share of it is let go first) and closes the store.
+        drop(self.file.take());
         if let Some(calls) = self.calls.take() {
             let _ = calls.send(Message::Stop);
         }
@@ -347,51 +361,112 @@ impl Reply {
     }
 }
 
-/// Serves calls, one at a time, until the journal is dropped.
-fn serve(runtime: &Runtime, store: &Store, inbox: &mpsc::Receiver<Message>) {
-    let backing = match store.journal_file() {
-        Ok(Some(file)) => Backing::File(file),
-        Ok(None) => Backing::Pool { runtime, store },
-        Err(error) => {
-            tracing::warn!(
-                target: "kestrel::exec",
-                %error,
-                "the store journal cannot open its own SQLite connections; it writes through \
-                 the store's pool, with an async driver between each call and the disk"
-            );
-            Backing::Pool { runtime, store }
+/// The journal thread: hands the caller the file on SQLite, then serves messages until the
+/// journal is dropped.
+fn serve(
+    runtime: &Runtime,
+    store: &Store,
+    inbox: &mpsc::Receiver<Message>,
+    file_to_caller: &mpsc::SyncSender<Option<Arc<Shared<'static>>>>,
+) {
+    match store.journal_file() {
+        Ok(Some(file)) => {
+            let shared = Arc::new(Shared::new(Backing::File(file)));
+            let _ = file_to_caller.send(Some(Arc::clone(&shared)));
+            serve_messages(&shared, inbox);
         }
-    };
-    let mut worker = Worker {
-        backing,
-        client_ids: HashMap::new(),
-        writes: 0,
-    };
+        opened => {
+            if let Err(error) = opened {
+                tracing::warn!(
+                    target: "kestrel::exec",
+                    %error,
+                    "the store journal cannot open its own SQLite connections; it writes \
+                     through the store's pool, with an async driver between each call and the \
+                     disk"
+                );
+            }
+            let _ = file_to_caller.send(None);
+            serve_messages(&Shared::new(Backing::Pool { runtime, store }), inbox);
+        }
+    }
+}
+
+/// How often an idle journal thread looks whether a checkpoint is due (calls made on the
+/// callers' threads do not wake it).
+const IDLE_CHECK: Duration = Duration::from_millis(100);
+
+/// The journal thread's loop: calls (PostgreSQL), the persister's rows and, when idle,
+/// checkpoints; until [`Message::Stop`] or every sender is gone.
+fn serve_messages(shared: &Shared<'_>, inbox: &mpsc::Receiver<Message>) {
     // Rows wait here while journal calls are queued: an order's write is never behind them.
     let mut rows: VecDeque<RowsJob> = VecDeque::new();
     loop {
         let message = match inbox.try_recv() {
             Err(TryRecvError::Empty) if rows.is_empty() => {
-                worker.checkpoint_if_due();
-                inbox.recv().map_err(|_| TryRecvError::Disconnected)
+                shared.when_no_caller(Worker::checkpoint_if_due);
+                match inbox.recv_timeout(IDLE_CHECK) {
+                    Ok(message) => Ok(message),
+                    Err(RecvTimeoutError::Timeout) => continue,
+                    Err(RecvTimeoutError::Disconnected) => Err(TryRecvError::Disconnected),
+                }
             }
             other => other,
         };
         match message {
             Ok(Message::Call(Request { call, reply })) => {
-                worker.writes += 1;
                 // The caller waits for the reply; should it be gone, it is simply not read.
-                let _ = reply.send(worker.handle(call));
+                let _ = reply.send(shared.call(call));
             }
             Ok(Message::Rows(job)) => rows.push_back(job),
             Ok(Message::Stop) | Err(TryRecvError::Disconnected) => break,
             Err(TryRecvError::Empty) => {
                 if let Some(job) = rows.pop_front() {
-                    worker.writes += 1;
-                    let _ = job.done.send(worker.rows(job.rows));
+                    let written = shared.when_no_caller(|worker| {
+                        worker.writes += 1;
+                        worker.rows(job.rows)
+                    });
+                    let _ = job.done.send(written);
                 }
             }
         }
+    }
+}
+
+/// The journal's state, shared by the callers (on SQLite) and the journal thread, with the
+/// count of callers waiting for it: the thread's own work (rows, checkpoints) gives way to
+/// them.
+struct Shared<'a> {
+    worker: Mutex<Worker<'a>>,
+    callers: AtomicUsize,
+}
+
+impl<'a> Shared<'a> {
+    fn new(backing: Backing<'a>) -> Self {
+        Self {
+            worker: Mutex::new(Worker {
+                backing,
+                client_ids: HashMap::new(),
+                writes: 0,
+            }),
+            callers: AtomicUsize::new(0),
+        }
+    }
+
+    /// Runs a journal call (waiting at most for the thread's work in hand).
+    fn call(&self, call: Call) -> Result<Reply, JournalError> {
+        self.callers.fetch_add(1, Ordering::AcqRel);
+        let mut worker = self.worker.lock().unwrap_or_else(PoisonError::into_inner);
+        self.callers.fetch_sub(1, Ordering::AcqRel);
+        worker.writes += 1;
+        worker.handle(call)
+    }
+
+    /// Runs the thread's own `work` once no caller waits.
+    fn when_no_caller<R>(&self, work: impl FnOnce(&mut Worker<'a>) -> R) -> R {
+        while self.callers.load(Ordering::Acquire) > 0 {
+            std::thread::yield_now();
+        }
+        work(&mut self.worker.lock().unwrap_or_else(PoisonError::into_inner))
     }
 }
 

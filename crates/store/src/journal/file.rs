@@ -21,9 +21,11 @@
 //! # Where to call it from
 //!
 //! Each write takes the store's write lock ([`Store::write_lock`]) so that it never meets the
-//! process's other writers of the file in SQLite's busy handler. It blocks for that lock, so a
-//! `JournalFile` belongs on a thread of its own: called from inside an async runtime, taking
-//! the lock panics (tokio's `blocking_lock`).
+//! process's other writers of the file in SQLite's busy handler. Free, the lock is taken at
+//! once from any thread, a tokio worker's included: that is the order path's case, and a
+//! caller on a worker saves the hand-off to a thread of the journal's. Held by another
+//! writer, it is waited for: parked on a plain thread, polled (yielding the CPU) on a thread
+//! that runs an async runtime, where parking is not allowed.
 
 use std::ops::Range;
 use std::path::Path;
@@ -38,6 +40,9 @@ use super::sequence::{raised_sequence, reserved_block};
 use super::{Begin, Intent, IntentState, client_id_taken, existing, refusal, sql};
 use crate::db::convert::to_i64;
 use crate::db::{SQLITE_BUSY_TIMEOUT, Store, StoreError};
+
+/// The longest pause between two looks at a held write lock from inside a runtime.
+const MAX_WRITE_LOCK_POLL: std::time::Duration = std::time::Duration::from_micros(100);
 
 /// The synchronous journal of one SQLite store (module docs). `Send`, not `Sync`: one thread
 /// uses it.
@@ -146,7 +151,7 @@ impl JournalFile {
     ) -> Result<Begin, StoreError> {
         let row = NewIntentRow::new(request, client_order_id, now_ms)?;
         let written = {
-            let _writing = self.write_gate.blocking_lock();
+            let _writing = self.write_lock();
             match &sent {
                 None => insert_intent(&self.connection, &row).map(|rows| rows.into_iter().next()),
                 Some(change) => self
@@ -160,6 +165,24 @@ impl JournalFile {
                 self.after_unique_violation(request, client_order_id, source)
             }
             Err(source) => Err(self.failed("journal an order intent", source)),
+        }
+    }
+
+    /// The store's write lock (module docs, "Where to call it from").
+    pub(crate) fn write_lock(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        if let Ok(guard) = self.write_gate.try_lock() {
+            return guard;
+        }
+        if tokio::runtime::Handle::try_current().is_err() {
+            return self.write_gate.blocking_lock();
+        }
+        let mut pause = std::time::Duration::from_micros(1);
+        loop {
+            std::thread::sleep(pause);
+            if let Ok(guard) = self.write_gate.try_lock() {
+                return guard;
+            }
+            pause = (pause * 2).min(MAX_WRITE_LOCK_POLL);
         }
     }
 
@@ -295,7 +318,7 @@ impl JournalFile {
     pub fn next_client_sequence(&self, prefix: &str, n: u64) -> Result<Range<u64>, StoreError> {
         let count = to_i64("n", n)?;
         let next = {
-            let _writing = self.write_gate.blocking_lock();
+            let _writing = self.write_lock();
             scalars(
                 &self.connection,
                 sql::RESERVE_SEQUENCE.sqlite,
@@ -314,7 +337,7 @@ impl JournalFile {
     pub fn raise_client_sequence(&self, prefix: &str, at_least: u64) -> Result<u64, StoreError> {
         let floor = to_i64("at_least", at_least)?;
         let next = {
-            let _writing = self.write_gate.blocking_lock();
+            let _writing = self.write_lock();
             scalars(
                 &self.connection,
                 sql::RAISE_SEQUENCE.sqlite,
@@ -334,7 +357,7 @@ impl JournalFile {
         change: Change,
     ) -> Result<Intent, StoreError> {
         let moved = {
-            let _writing = self.write_gate.blocking_lock();
+            let _writing = self.write_lock();
             let run =
                 |connection: &Connection| move_intent(connection, client_order_id, to, &change);
             if to == IntentState::Sent {

@@ -45,7 +45,7 @@ impl JournalFile {
         if rows.is_empty() {
             return Ok(());
         }
-        let _writing = self.write_gate.blocking_lock();
+        let _writing = self.write_lock();
         let upsert = || -> rusqlite::Result<()> {
             let transaction = self.connection.unchecked_transaction()?;
             {
@@ -88,7 +88,7 @@ impl JournalFile {
         if rows.is_empty() {
             return Ok(0);
         }
-        let _writing = self.write_gate.blocking_lock();
+        let _writing = self.write_lock();
         let insert = || -> rusqlite::Result<u64> {
             let transaction = self.connection.unchecked_transaction()?;
             let mut new = 0;
