@@ -233,6 +233,66 @@ async fn a_fill_the_store_cannot_hold_is_dropped_alone_and_counted() {
     }
 }
 
+/// Order `client_order_id` for 0.010, accepted as venue order `venue_order_id`, then
+/// cancelled when `cancelled`.
+fn accepted_order(client_order_id: &str, venue_order_id: u64, cancelled: bool) -> Order {
+    let mut request = limit(
+        client_order_id,
+        Side::Buy,
+        Price::parse("60000.10").unwrap(),
+        "0.010",
+    );
+    request.client_order_id = Some(client_order_id.to_owned());
+    let mut order = Order::new(request, client_order_id.to_owned());
+    for event in [
+        OrderEvent::Queue,
+        OrderEvent::Send,
+        OrderEvent::Accept { venue_order_id },
+    ] {
+        order.apply(event).unwrap();
+    }
+    if cancelled {
+        order.apply(OrderEvent::Cancel).unwrap();
+    }
+    order
+}
+
+/// Far more order states than one upsert writes (the persister writes them 16 at a time):
+/// every order is stored, with its last state, whichever write each state fell into.
+#[tokio::test]
+async fn a_batch_of_many_orders_is_stored_whole_with_each_orders_last_state() {
+    const ORDERS: u64 = 40;
+    for (db, journal) in routes("persist_many_orders").await {
+        let label = route_label(&db, journal.as_ref());
+        let store = store(&db).await;
+        let via = journal.as_ref().and_then(Journal::rows_writer);
+        let (sender, persister) =
+            Persister::start(&db.store_config(), persist_config(), via).unwrap();
+        let id = |k: u64| format!("p.2-{k}");
+        for k in 0..ORDERS {
+            let order = accepted_order(&id(k), 100 + k, false);
+            sender.send(3_000, ExecEvent::Order(Box::new(order)));
+        }
+        for k in (0..ORDERS).filter(|k| k % 3 == 0) {
+            let order = accepted_order(&id(k), 100 + k, true);
+            sender.send(3_001, ExecEvent::Order(Box::new(order)));
+        }
+        drop(sender);
+        let counts = persister.finish().await;
+        assert_eq!((counts.pending, counts.unstorable), (0, 0), "{label}");
+        for k in 0..ORDERS {
+            let row = order_row(&store, &id(k)).await;
+            let expected = if k % 3 == 0 {
+                (OrderStatus::Canceled, 3_001)
+            } else {
+                (OrderStatus::Submitted, 3_000)
+            };
+            assert_eq!((row.status, row.updated_ms), expected, "{label}: order {k}");
+            assert_eq!(row.venue_order_id, Some(100 + k), "{label}: order {k}");
+        }
+    }
+}
+
 /// The stored row of order `client_order_id`, which must be there.
 async fn order_row(store: &Store, client_order_id: &str) -> OrderRecord {
     store

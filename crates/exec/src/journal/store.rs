@@ -28,10 +28,19 @@
 //! file's write lock, through sqlx's worker thread, while an order's journal write waited. So
 //! the persister hands its rows to this thread ([`StoreJournal::rows_writer`], [`RowsWriter`])
 //! when the journal writes the persister's database: the thread writes them itself (through
-//! the file, synchronously, one transaction per batch), and only when no journal call is
-//! queued — an order's write waits at most for one batch in hand, never behind a queue of
-//! them. Once the journal is dropped, rows not yet written are handed back (the persister then
-//! writes them on its own store).
+//! the file, synchronously, one transaction per batch), and only when no journal call waits —
+//! an order's write waits at most for one batch in hand (the persister sends order states 16
+//! at a time), never behind a queue of them. Once the journal is dropped, rows not yet
+//! written are handed back (the persister then writes them on its own store).
+//!
+//! # Checkpoints
+//!
+//! The journal's connection makes none on its own (a checkpoint on an order's commit would
+//! hold that order up by a millisecond or more). The thread runs one when idle, every 1,000
+//! writes: an order that arrives meanwhile waits for it, so fewer, larger checkpoints make
+//! that rarer. Against 200, measured on `kestrel bench exec` (seven runs each, alternating),
+//! the median p99 fell from 786 to 735 µs and the median p50 rose from 335 to 374 µs (the log
+//! gets longer between two).
 //!
 //! # Keys and times
 //!
@@ -508,9 +517,9 @@ struct Worker<'a> {
     writes: u32,
 }
 
-/// Writes between two checkpoints of the journal's file (each write adds a few pages to the
-/// log; SQLite's own default checkpoints every 1,000 pages).
-const CHECKPOINT_EVERY_WRITES: u32 = 200;
+/// Writes between two checkpoints of the journal's file (module docs, "Checkpoints"; each
+/// write adds a few pages to the log).
+const CHECKPOINT_EVERY_WRITES: u32 = 1_000;
 
 impl Worker<'_> {
     fn handle(&mut self, call: Call) -> Result<Reply, JournalError> {
