@@ -59,23 +59,29 @@ fn fill(trade_id: u64, quantity: &str) -> Fill {
 
 /// Order `p.1-1` for 0.010, accepted as venue order 9, after `fills`.
 fn order_after(fills: &[Fill]) -> Order {
+    let mut order = accepted_order(CLIENT_ORDER_ID, 9);
+    for fill in fills {
+        order.apply(OrderEvent::Fill(fill.clone())).unwrap();
+    }
+    order
+}
+
+/// Buy order `client_order_id` for 0.010 at 60000.10, accepted as venue order
+/// `venue_order_id`.
+fn accepted_order(client_order_id: &str, venue_order_id: u64) -> Order {
     let mut request = limit(
-        "p-request",
+        client_order_id,
         Side::Buy,
         Price::parse("60000.10").unwrap(),
         "0.010",
     );
-    request.client_order_id = Some(CLIENT_ORDER_ID.to_owned());
-    let mut order = Order::new(request, CLIENT_ORDER_ID.to_owned());
-    let steps = [
+    request.client_order_id = Some(client_order_id.to_owned());
+    let mut order = Order::new(request, client_order_id.to_owned());
+    for event in [
         OrderEvent::Queue,
         OrderEvent::Send,
-        OrderEvent::Accept { venue_order_id: 9 },
-    ];
-    for event in steps
-        .into_iter()
-        .chain(fills.iter().cloned().map(OrderEvent::Fill))
-    {
+        OrderEvent::Accept { venue_order_id },
+    ] {
         order.apply(event).unwrap();
     }
     order
@@ -233,30 +239,6 @@ async fn a_fill_the_store_cannot_hold_is_dropped_alone_and_counted() {
     }
 }
 
-/// Order `client_order_id` for 0.010, accepted as venue order `venue_order_id`, then
-/// cancelled when `cancelled`.
-fn accepted_order(client_order_id: &str, venue_order_id: u64, cancelled: bool) -> Order {
-    let mut request = limit(
-        client_order_id,
-        Side::Buy,
-        Price::parse("60000.10").unwrap(),
-        "0.010",
-    );
-    request.client_order_id = Some(client_order_id.to_owned());
-    let mut order = Order::new(request, client_order_id.to_owned());
-    for event in [
-        OrderEvent::Queue,
-        OrderEvent::Send,
-        OrderEvent::Accept { venue_order_id },
-    ] {
-        order.apply(event).unwrap();
-    }
-    if cancelled {
-        order.apply(OrderEvent::Cancel).unwrap();
-    }
-    order
-}
-
 /// Far more order states than one upsert writes (the persister writes them 16 at a time):
 /// every order is stored, with its last state, whichever write each state fell into.
 #[tokio::test]
@@ -270,11 +252,12 @@ async fn a_batch_of_many_orders_is_stored_whole_with_each_orders_last_state() {
             Persister::start(&db.store_config(), persist_config(), via).unwrap();
         let id = |k: u64| format!("p.2-{k}");
         for k in 0..ORDERS {
-            let order = accepted_order(&id(k), 100 + k, false);
+            let order = accepted_order(&id(k), 100 + k);
             sender.send(3_000, ExecEvent::Order(Box::new(order)));
         }
         for k in (0..ORDERS).filter(|k| k % 3 == 0) {
-            let order = accepted_order(&id(k), 100 + k, true);
+            let mut order = accepted_order(&id(k), 100 + k);
+            order.apply(OrderEvent::Cancel).unwrap();
             sender.send(3_001, ExecEvent::Order(Box::new(order)));
         }
         drop(sender);
