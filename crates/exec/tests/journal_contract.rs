@@ -478,6 +478,51 @@ fn a_call_on_a_runtime_worker_waits_for_another_writer_of_the_file() {
     runtime.shutdown_timeout(Duration::from_secs(5));
 }
 
+/// The same wait when the holder of the write lock is a task of the caller's own runtime and
+/// every other worker is blocked (as by the engine's lock, which the caller holds): the wait
+/// must leave the runtime able to run the holder, or nothing ever releases the lock.
+#[test]
+fn a_call_waiting_for_a_writer_that_is_a_task_of_its_own_blocked_runtime_does_not_deadlock() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let db = TestDatabase::sqlite();
+    let journal = journal(&db);
+    let other_writer = runtime.block_on(support::store::store(&db));
+    let (locked, lock_held) = mpsc::channel::<()>();
+    // Holds the lock across an await: released only if some worker polls it again.
+    runtime.spawn(async move {
+        let held = other_writer.write_lock().await;
+        locked.send(()).unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        drop(held);
+    });
+    lock_held.recv().unwrap();
+    let (release, released) = mpsc::channel::<()>();
+    let (blocking, blocked) = mpsc::channel::<()>();
+    runtime.spawn(async move {
+        blocking.send(()).unwrap();
+        // Holds this worker until the journal call is done.
+        let _ = released.recv_timeout(Duration::from_secs(60));
+    });
+    let (done, result) = mpsc::channel();
+    runtime.spawn(async move {
+        blocked.recv().unwrap();
+        let begun = journal.begin(new_intent("r1", "k-1"));
+        release.send(()).unwrap();
+        done.send((begun, journal)).unwrap();
+    });
+    let (begun, journal) = result
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the journal call deadlocked waiting for the write lock");
+    assert!(matches!(begun, Ok(Begun::New(_))), "{begun:?}");
+    assert_eq!(existing(&journal, "r1").client_order_id, "k-1");
+    drop(journal);
+    runtime.shutdown_timeout(Duration::from_secs(5));
+}
+
 #[tokio::test]
 async fn a_stored_answer_that_does_not_parse_is_a_storage_error_naming_the_intent() {
     for db in TestDatabase::all("journal_bad_answer").await {

@@ -24,8 +24,12 @@
 //! process's other writers of the file in SQLite's busy handler. Free, the lock is taken at
 //! once from any thread, a tokio worker's included: that is the order path's case, and a
 //! caller on a worker saves the hand-off to a thread of the journal's. Held by another
-//! writer, it is waited for: parked on a plain thread, polled (yielding the CPU) on a thread
-//! that runs an async runtime, where parking is not allowed.
+//! writer, it is waited for, parked. On a worker of a multi-threaded runtime the wait runs in
+//! `block_in_place`: the worker's other tasks move to another thread meanwhile, so a holder
+//! that is itself a task of that runtime (the market-data recorder's writer, between two
+//! `.await`s of its transaction) still runs, even when every other worker is blocked — on the
+//! engine's lock the waiting caller holds, say. On a current-thread runtime, where neither
+//! parking nor `block_in_place` is allowed, it is polled with short sleeps.
 
 use std::ops::Range;
 use std::path::Path;
@@ -34,6 +38,7 @@ use std::sync::Arc;
 use kestrel_model::order::OrderRequest;
 use rusqlite::{Connection, OpenFlags, Params, Statement, params};
 use serde::Serialize;
+use tokio::runtime::RuntimeFlavor;
 
 use super::rows::{Change, IntentRow, NewIntentRow};
 use super::sequence::{raised_sequence, reserved_block};
@@ -41,7 +46,7 @@ use super::{Begin, Intent, IntentState, client_id_taken, existing, refusal, sql}
 use crate::db::convert::to_i64;
 use crate::db::{SQLITE_BUSY_TIMEOUT, Store, StoreError};
 
-/// The longest pause between two looks at a held write lock from inside a runtime.
+/// The longest pause between two looks at a held write lock from a current-thread runtime.
 const MAX_WRITE_LOCK_POLL: std::time::Duration = std::time::Duration::from_micros(100);
 
 /// The synchronous journal of one SQLite store (module docs). `Send`, not `Sync`: one thread
@@ -173,8 +178,12 @@ impl JournalFile {
         if let Ok(guard) = self.write_gate.try_lock() {
             return guard;
         }
-        if tokio::runtime::Handle::try_current().is_err() {
-            return self.write_gate.blocking_lock();
+        match tokio::runtime::Handle::try_current().map(|handle| handle.runtime_flavor()) {
+            Err(_) => return self.write_gate.blocking_lock(),
+            Ok(RuntimeFlavor::MultiThread) => {
+                return tokio::task::block_in_place(|| self.write_gate.blocking_lock());
+            }
+            Ok(_) => {}
         }
         let mut pause = std::time::Duration::from_micros(1);
         loop {
