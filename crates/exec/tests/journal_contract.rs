@@ -396,26 +396,37 @@ async fn every_field_of_an_intent_round_trips_exactly() {
     on_every_journal("contract_round_trip", round_trip).await;
 }
 
+/// A multi-threaded runtime with two workers, as the driver's.
+fn two_worker_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// Spawns a task that holds one worker of `runtime` until told to let go (or 60 s pass): the
+/// sender says let go; the receiver hears once the worker is held.
+fn block_a_worker(runtime: &tokio::runtime::Runtime) -> (mpsc::Sender<()>, mpsc::Receiver<()>) {
+    let (release, released) = mpsc::channel::<()>();
+    let (blocking, blocked) = mpsc::channel::<()>();
+    runtime.spawn(async move {
+        blocking.send(()).unwrap();
+        let _ = released.recv_timeout(Duration::from_secs(60));
+    });
+    (release, blocked)
+}
+
 /// A journal call from a runtime whose two workers are both blocked — one by a task that waits
 /// on a std channel, the other by the call itself — returns: the journal needs nothing from
 /// the caller's runtime.
 #[test]
 fn a_call_from_a_two_worker_runtime_with_both_workers_blocked_does_not_deadlock() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = two_worker_runtime();
     let databases = runtime.block_on(TestDatabase::all("journal_no_deadlock"));
     for db in &databases {
         let journal = journal(db);
-        let (release, released) = mpsc::channel::<()>();
-        let (blocking, blocked) = mpsc::channel::<()>();
-        runtime.spawn(async move {
-            blocking.send(()).unwrap();
-            // Holds this worker until the journal calls are done.
-            let _ = released.recv_timeout(Duration::from_secs(60));
-        });
+        let (release, blocked) = block_a_worker(&runtime);
         let (done, result) = mpsc::channel();
         runtime.spawn(async move {
             blocked.recv().unwrap();
@@ -444,11 +455,7 @@ fn a_call_from_a_two_worker_runtime_with_both_workers_blocked_does_not_deadlock(
 /// — and then writes.
 #[test]
 fn a_call_on_a_runtime_worker_waits_for_another_writer_of_the_file() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = two_worker_runtime();
     let db = TestDatabase::sqlite();
     let journal = journal(&db);
     let other_writer = runtime.block_on(support::store::store(&db));
@@ -483,11 +490,7 @@ fn a_call_on_a_runtime_worker_waits_for_another_writer_of_the_file() {
 /// must leave the runtime able to run the holder, or nothing ever releases the lock.
 #[test]
 fn a_call_waiting_for_a_writer_that_is_a_task_of_its_own_blocked_runtime_does_not_deadlock() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = two_worker_runtime();
     let db = TestDatabase::sqlite();
     let journal = journal(&db);
     let other_writer = runtime.block_on(support::store::store(&db));
@@ -500,13 +503,7 @@ fn a_call_waiting_for_a_writer_that_is_a_task_of_its_own_blocked_runtime_does_no
         drop(held);
     });
     lock_held.recv().unwrap();
-    let (release, released) = mpsc::channel::<()>();
-    let (blocking, blocked) = mpsc::channel::<()>();
-    runtime.spawn(async move {
-        blocking.send(()).unwrap();
-        // Holds this worker until the journal call is done.
-        let _ = released.recv_timeout(Duration::from_secs(60));
-    });
+    let (release, blocked) = block_a_worker(&runtime);
     let (done, result) = mpsc::channel();
     runtime.spawn(async move {
         blocked.recv().unwrap();
